@@ -1,0 +1,208 @@
+/**
+ * The main-thread client: starts the worker, guards every call, batches `track()`, and owns disposal.
+ */
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { CallGuard } from './call-guard';
+import { installErrorTransfer } from './error-transfer';
+import { LocalshelfError, asLocalshelfError } from './errors';
+import { validateEvent, type StoredEvent, type TrackEvent } from './events';
+import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
+import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult } from './protocol';
+import type { Progress } from './progress';
+
+/** Per-call options every async method takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** The shopper's on-device history. */
+export interface HistoryApi {
+  /** Every stored event, oldest first, as JSON-ready objects. */
+  export(options?: CallOptions): Promise<StoredEvent[]>;
+  /** Deletes every stored event. */
+  clear(options?: CallOptions): Promise<void>;
+}
+
+let lifeLockCounter = 0;
+
+/** A running recommender. Create with {@link createRecommender}; call {@link Recommender.dispose} when done. */
+export class Recommender {
+  readonly #worker: Worker;
+  readonly #remote: Remote<EngineApi>;
+  readonly #guard: CallGuard;
+  readonly #options: ResolvedOptions;
+  readonly #ready: ReadyInfo;
+  #queue: { event: StoredEvent; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #callId = 0;
+  #disposed = false;
+
+  /** @internal use {@link createRecommender} */
+  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo) {
+    this.#worker = worker;
+    this.#remote = remote;
+    this.#guard = guard;
+    this.#options = options;
+    this.#ready = ready;
+  }
+
+  /** Which backend runs the encoder and why the other was skipped. */
+  get backend(): BackendInfo {
+    return this.#ready.backend;
+  }
+
+  /** The loaded model: name, dimensions, catalog size and the encoder's sha256. */
+  get model(): ReadyInfo['model'] {
+    return this.#ready.model;
+  }
+
+  /** True once {@link dispose} ran or the worker died. */
+  get disposed(): boolean {
+    return this.#disposed || this.#guard.fatal !== undefined;
+  }
+
+  /**
+   * Records what the shopper did. Validated at once (a malformed event rejects with `INVALID_EVENT` and
+   * nothing is stored); valid events are batched into one IndexedDB transaction and the promise resolves
+   * once they are written.
+   */
+  track(event: TrackEvent, options: CallOptions = {}): Promise<void> {
+    let stored: StoredEvent;
+    try {
+      if (this.#guard.fatal) throw this.#guard.fatal;
+      stored = validateEvent(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.#queue.length === 0) queueMicrotask(() => this.#flush(options));
+      this.#queue.push({ event: stored, resolve, reject });
+    });
+  }
+
+  #flush(options: CallOptions): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    this.#guard
+      .run(() => this.#remote.track(batch.map((b) => b.event)), {
+        name: 'track()',
+        timeoutMs: this.#options.callTimeoutMs,
+        signal: options.signal,
+      })
+      .then(
+        () => batch.forEach((b) => b.resolve()),
+        (error: unknown) => batch.forEach((b) => b.reject(error)),
+      );
+  }
+
+  /**
+   * Top-`k` catalog items for this shopper, best first. Purchased items are left out unless asked for.
+   * With no usable history, the most popular items come back with `source: 'popular'`.
+   */
+  recommend(request: RecommendRequest = {}, options: CallOptions = {}): Promise<RecommendResult> {
+    const callId = ++this.#callId;
+    return this.#guard.run(() => this.#remote.recommend(request, callId), {
+      name: 'recommend()',
+      timeoutMs: this.#options.callTimeoutMs,
+      signal: options.signal,
+      onAbort: (reason) => void this.#remote.abort(callId, String(reason)).catch(() => undefined),
+    });
+  }
+
+  /** The shopper's history: export it or delete it. */
+  readonly history: HistoryApi = {
+    export: (options: CallOptions = {}) =>
+      this.#guard.run(() => this.#remote.exportHistory(), {
+        name: 'history.export()',
+        timeoutMs: this.#options.callTimeoutMs,
+        signal: options.signal,
+      }),
+    clear: (options: CallOptions = {}) =>
+      this.#guard.run(() => this.#remote.clearHistory(), {
+        name: 'history.clear()',
+        timeoutMs: this.#options.callTimeoutMs,
+        signal: options.signal,
+      }),
+  };
+
+  /** Terminates the worker and rejects pending calls with `DISPOSED`. Safe to call twice. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#guard.kill(new LocalshelfError('DISPOSED', 'the recommender was disposed'));
+    for (const b of this.#queue.splice(0)) b.reject(this.#guard.fatal);
+    this.#remote[releaseProxy]();
+    this.#worker.terminate();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('../workers/recommender.worker.ts', import.meta.url), { type: 'module', name: 'localshelf' });
+}
+
+/** Turns worker script errors (failed load, uncaught start-up error) into a fatal error for every call. */
+function watchErrors(worker: Worker, guard: CallGuard): void {
+  worker.addEventListener('error', (event) => {
+    event.preventDefault?.();
+    guard.kill(new LocalshelfError('WORKER_FAILED', `the worker failed: ${event.message || 'script error (failed to load?)'}`));
+  });
+  worker.addEventListener('messageerror', () => {
+    guard.kill(new LocalshelfError('WORKER_FAILED', 'a message from the worker could not be deserialized'));
+  });
+}
+
+/** Learns of the worker's death through the release of the Web Lock it holds for its whole life. */
+function watchLifeLock(guard: CallGuard, lockName: string | undefined): void {
+  if (lockName && typeof navigator !== 'undefined' && navigator.locks) {
+    // Granted only once the worker, which holds this lock for its whole life, is gone.
+    void navigator.locks.request(lockName, () => {
+      guard.kill(new LocalshelfError('WORKER_DIED', 'the worker was terminated or crashed'));
+    });
+  }
+}
+
+/**
+ * Starts a recommender: spawns its worker, downloads and verifies the model files, picks a backend, opens the
+ * shopper's history, and resolves once the worker reports ready.
+ * @throws LocalshelfError `INVALID_ARGUMENT`, `MODEL_FETCH`, `MODEL_CORRUPT`, `BACKEND_UNAVAILABLE`, `STORAGE`,
+ * `WORKER_FAILED`, `TIMEOUT`, `ABORTED`
+ */
+export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  const base = typeof location === 'undefined' ? 'http://localhost/' : location.href;
+  const resolved = resolveOptions(options, base);
+  if (options.signal?.aborted) throw new LocalshelfError('ABORTED', 'createRecommender() was aborted', { cause: options.signal.reason });
+  installErrorTransfer();
+  let worker: Worker;
+  try {
+    worker = (options.createWorker ?? defaultWorker)();
+  } catch (cause) {
+    throw asLocalshelfError(cause, 'WORKER_FAILED', 'could not create the worker');
+  }
+  const guard = new CallGuard();
+  const lifeLock = typeof navigator !== 'undefined' && navigator.locks ? `localshelf-life-${Date.now()}-${++lifeLockCounter}-${Math.random()}` : undefined;
+  watchErrors(worker, guard);
+  const remote = wrap<EngineApi>(worker);
+  const onProgress = options.onProgress;
+  const { initTimeoutMs, callTimeoutMs, ...engineConfig } = resolved;
+  void callTimeoutMs;
+  try {
+    const ready = await guard.run(
+      async () => {
+        const info = await remote.init({ ...engineConfig, lifeLock }, onProgress ? proxy((p: Progress) => onProgress(p)) : undefined);
+        watchLifeLock(guard, lifeLock);
+        return info;
+      },
+      { name: 'createRecommender()', timeoutMs: initTimeoutMs, signal: options.signal },
+    ).catch((error: unknown) => {
+      throw guard.fatal ?? error;
+    });
+    return new Recommender(worker, remote, guard, resolved, ready);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+}

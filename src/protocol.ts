@@ -1,0 +1,75 @@
+/**
+ * The wire protocol between the main-thread client (`src/`) and the worker engine (`workers/`).
+ * Types only: both sides import this file and nothing else of each other.
+ */
+import type { StoredEvent, TrackEvent } from './events';
+import type { Progress } from './progress';
+import type { ResolvedOptions } from './options';
+
+/** Which backend runs the encoder, and why the other one does not. */
+export interface BackendInfo {
+  name: 'webgpu' | 'wasm';
+  /** WASM threads in use (1 unless the page is cross-origin isolated). */
+  threads: number;
+  /** Why this backend was chosen. */
+  reason: string;
+  /** Backends tried or considered before this one, with the reason each was skipped. */
+  skipped: { name: 'webgpu' | 'wasm'; reason: string }[];
+  /** GPU adapter description when WebGPU was considered. */
+  adapter?: { vendor: string; architecture: string; isFallbackAdapter: boolean };
+}
+
+/** What the worker reports once it is ready to take calls. */
+export interface ReadyInfo {
+  backend: BackendInfo;
+  model: { name: string; dim: number; maxLen: number; items: number; sha256: string };
+  history: { events: number };
+}
+
+/** A catalog entry as results carry it. */
+export interface CatalogItem {
+  id: string;
+  title: string;
+}
+
+export interface RecommendRequest {
+  /** How many items. @defaultValue `10` */
+  k?: number;
+  /** Item ids never to return (besides purchased items). */
+  exclude?: readonly string[];
+  /** Restrict results to these item ids (e.g. what is in stock). */
+  filter?: { ids?: readonly string[] };
+  /** Return items the shopper already bought. @defaultValue `false` */
+  includePurchased?: boolean;
+}
+
+export interface Recommendation extends CatalogItem {
+  /** Dot product of the user vector and the item vector (or popularity count for `'popular'`). */
+  score: number;
+}
+
+export interface RecommendResult {
+  items: Recommendation[];
+  /** `'personal'`: scored from the shopper's history; `'popular'`: no usable history, most popular items. */
+  source: 'personal' | 'popular';
+  /** How many history events fed the encoder. */
+  historyUsed: number;
+  /** Time spent in the worker, ms. */
+  elapsedMs: number;
+}
+
+/** Configuration the worker starts from (resolved options minus main-thread-only fields). */
+export type EngineConfig = Omit<ResolvedOptions, 'initTimeoutMs' | 'callTimeoutMs'> & {
+  /** Name of a Web Lock the worker holds for its lifetime, so the client learns when it dies. */
+  lifeLock?: string;
+};
+
+/** The API the worker exposes through comlink. `callId` ties a call to an abort request. */
+export interface EngineApi {
+  init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo>;
+  track(events: TrackEvent[]): Promise<number>;
+  recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
+  exportHistory(): Promise<StoredEvent[]>;
+  clearHistory(): Promise<void>;
+  abort(callId: number, reason?: string): void;
+}

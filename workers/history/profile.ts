@@ -1,0 +1,40 @@
+/**
+ * What the engine keeps in memory from the stored history: the last `maxLen` item events (the encoder's
+ * input) and the set of purchased item ids (excluded from recommendations by default).
+ */
+import { isItemEvent, type ItemEvent, type StoredEvent } from '../../src/events';
+
+export class ShopperProfile {
+  readonly #maxLen: number;
+  #recent: ItemEvent[] = [];
+  readonly #purchased = new Set<string>();
+
+  constructor(maxLen: number) {
+    this.#maxLen = maxLen;
+  }
+
+  /** Folds events (oldest first) into the profile. */
+  add(events: readonly StoredEvent[]): void {
+    for (const e of events) {
+      if (!isItemEvent(e)) continue;
+      this.#recent.push({ type: e.type, itemId: e.itemId, timestamp: e.timestamp });
+      if (e.type === 'purchase') this.#purchased.add(e.itemId);
+    }
+    // Keep a margin so events of unknown items can be skipped without losing known ones.
+    if (this.#recent.length > this.#maxLen * 4) this.#recent = this.#recent.slice(-this.#maxLen * 2);
+  }
+
+  /** Item events, most recent last. */
+  get recent(): readonly ItemEvent[] {
+    return this.#recent;
+  }
+
+  get purchased(): ReadonlySet<string> {
+    return this.#purchased;
+  }
+
+  clear(): void {
+    this.#recent = [];
+    this.#purchased.clear();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The shopper's history in IndexedDB (idb, typed with `DBSchema`): one store of events keyed by an
+ * auto-incremented sequence number, written in batches, capped (oldest dropped first in the same transaction).
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { LocalshelfError } from '../../src/errors';
+import type { StoredEvent } from '../../src/events';
+
+interface HistorySchema extends DBSchema {
+  events: { key: number; value: StoredEvent };
+  meta: { key: string; value: unknown };
+}
+
+const VERSION = 1;
+
+function storageError(what: string, cause: unknown): LocalshelfError {
+  const name = (cause as DOMException)?.name;
+  if (name === 'QuotaExceededError') {
+    return new LocalshelfError('QUOTA_EXCEEDED', `${what}: the device storage quota is exhausted; nothing was written`, { cause });
+  }
+  return new LocalshelfError('STORAGE', `${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}
+
+export class HistoryStore {
+  readonly #db: IDBPDatabase<HistorySchema>;
+  readonly #cap: number;
+
+  private constructor(db: IDBPDatabase<HistorySchema>, cap: number) {
+    this.#db = db;
+    this.#cap = cap;
+  }
+
+  /** Opens (or creates) the database `name`. @throws LocalshelfError `STORAGE` */
+  static async open(name: string, cap: number): Promise<HistoryStore> {
+    try {
+      const db = await openDB<HistorySchema>(name, VERSION, {
+        upgrade(database) {
+          database.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+          database.createObjectStore('meta');
+        },
+        blocked() {
+          /* an older tab holds the database open; open() waits */
+        },
+      });
+      return new HistoryStore(db, cap);
+    } catch (cause) {
+      throw storageError(`could not open the history database "${name}"`, cause);
+    }
+  }
+
+  /**
+   * Appends validated events in one transaction and trims to the cap. Either all are written or none.
+   * Returns the events with their `seq` and the number dropped to keep the cap.
+   */
+  async append(events: readonly StoredEvent[]): Promise<{ stored: StoredEvent[]; dropped: number }> {
+    try {
+      const tx = this.#db.transaction('events', 'readwrite');
+      const copies = events.map((event) => {
+        const copy = { ...event };
+        delete copy.seq;
+        return copy;
+      });
+      const seqs = await Promise.all(copies.map((copy) => tx.store.add(copy)));
+      const stored = copies.map((copy, i) => ({ ...copy, seq: seqs[i] }) as StoredEvent);
+      const count = await tx.store.count();
+      let dropped = 0;
+      if (count > this.#cap) {
+        let cursor = await tx.store.openCursor();
+        while (cursor && dropped < count - this.#cap) {
+          await cursor.delete();
+          dropped++;
+          cursor = await cursor.continue();
+        }
+      }
+      await tx.done;
+      return { stored, dropped };
+    } catch (cause) {
+      throw storageError('could not store events', cause);
+    }
+  }
+
+  /** Every event, oldest first. */
+  async all(): Promise<StoredEvent[]> {
+    try {
+      return await this.#db.getAll('events');
+    } catch (cause) {
+      throw storageError('could not read the history', cause);
+    }
+  }
+
+  /** The newest `n` events, oldest first. */
+  async latest(n: number): Promise<StoredEvent[]> {
+    try {
+      const out: StoredEvent[] = [];
+      let cursor = await this.#db.transaction('events').store.openCursor(null, 'prev');
+      while (cursor && out.length < n) {
+        out.push(cursor.value);
+        cursor = await cursor.continue();
+      }
+      return out.reverse();
+    } catch (cause) {
+      throw storageError('could not read the history', cause);
+    }
+  }
+
+  async count(): Promise<number> {
+    return this.#db.count('events');
+  }
+
+  async clear(): Promise<void> {
+    try {
+      await this.#db.clear('events');
+    } catch (cause) {
+      throw storageError('could not clear the history', cause);
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Picks the backend and opens the onnxruntime session: WebGPU on a real adapter, then WASM, one at a time,
+ * recording why a backend was skipped. Never a silent fallback.
+ */
+import type { InferenceSession } from 'onnxruntime-web';
+import { LocalshelfError } from '../../src/errors';
+import type { BackendPreference } from '../../src/options';
+import type { BackendInfo } from '../../src/protocol';
+
+type Ort = typeof import('onnxruntime-web');
+
+export interface OpenedSession {
+  ort: Ort;
+  session: InferenceSession;
+  info: BackendInfo;
+}
+
+export interface OpenSessionOptions {
+  preference: BackendPreference;
+  model: Uint8Array;
+  wasmPaths?: string;
+  threads?: number;
+}
+
+interface AdapterProbe {
+  adapter?: GPUAdapter;
+  reason?: string;
+  description?: BackendInfo['adapter'];
+}
+
+async function probeAdapter(): Promise<AdapterProbe> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { reason: 'navigator.gpu is not available in this browser or context' };
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (cause) {
+    return { reason: `requestAdapter() failed: ${(cause as Error).message}` };
+  }
+  if (!adapter) return { reason: 'no WebGPU adapter (requestAdapter() returned null)' };
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  const isFallbackAdapter = Boolean(info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  return { adapter, description: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', isFallbackAdapter } };
+}
+
+function wasmThreads(requested: number | undefined): number {
+  if (!globalThis.crossOriginIsolated) return 1;
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(requested ?? 4, cores));
+}
+
+async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; session: InferenceSession; threads: number }> {
+  const ort = (await import('onnxruntime-web/wasm')) as unknown as Ort;
+  const threads = wasmThreads(options.threads);
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;
+  if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { ort, session, threads };
+}
+
+async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Promise<{ ort: Ort; session: InferenceSession }> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = wasmThreads(options.threads);
+  ort.env.wasm.proxy = false;
+  if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
+  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  return { ort, session };
+}
+
+/**
+ * Opens the encoder on the preferred backend.
+ * @throws LocalshelfError `BACKEND_UNAVAILABLE` when no allowed backend can run; `MODEL_CORRUPT` when the
+ * model itself is rejected by onnxruntime.
+ */
+export async function openSession(options: OpenSessionOptions): Promise<OpenedSession> {
+  const skipped: BackendInfo['skipped'] = [];
+  let adapterDescription: BackendInfo['adapter'];
+  if (options.preference !== 'wasm') {
+    const probe = await probeAdapter();
+    adapterDescription = probe.description;
+    const forced = options.preference === 'webgpu';
+    let skipReason = probe.reason;
+    if (probe.adapter && probe.description?.isFallbackAdapter && !forced) {
+      skipReason = 'the WebGPU adapter is a software fallback (e.g. SwiftShader), slower than WASM; pass backend: "webgpu" to force it';
+    }
+    if (probe.adapter && !skipReason) {
+      try {
+        const { ort, session } = await openWebGpu(options, probe.adapter);
+        const reason = forced ? 'forced by backend: "webgpu"' : 'a hardware WebGPU adapter is available';
+        return { ort, session, info: { name: 'webgpu', threads: 1, reason, skipped, adapter: adapterDescription } };
+      } catch (cause) {
+        if (forced) throw new LocalshelfError('BACKEND_UNAVAILABLE', `WebGPU was forced but failed: ${(cause as Error).message}`, { cause });
+        skipReason = `WebGPU session failed: ${(cause as Error).message}`;
+      }
+    }
+    if (forced) throw new LocalshelfError('BACKEND_UNAVAILABLE', `WebGPU was forced but is unavailable: ${skipReason}`);
+    skipped.push({ name: 'webgpu', reason: skipReason ?? 'unavailable' });
+  }
+  try {
+    const { ort, session, threads } = await openWasm(options);
+    const reason = options.preference === 'wasm' ? 'forced by backend: "wasm"' : 'WebGPU skipped; WASM runs on every browser';
+    const why = threads > 1 ? `${reason}; ${threads} threads (cross-origin isolated)` : `${reason}; 1 thread (page not cross-origin isolated)`;
+    return { ort, session, info: { name: 'wasm', threads, reason: why, skipped, adapter: adapterDescription } };
+  } catch (cause) {
+    const message = (cause as Error)?.message ?? String(cause);
+    if (/protobuf|parse|load model|invalid model|failed to load/i.test(message)) {
+      throw new LocalshelfError('MODEL_CORRUPT', `onnxruntime rejected the encoder: ${message}`, { cause });
+    }
+    throw new LocalshelfError('BACKEND_UNAVAILABLE', `WASM backend failed to start: ${message}`, { cause });
+  }
+}

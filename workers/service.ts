@@ -1,0 +1,191 @@
+/**
+ * The worker engine: loads the model, opens the history, and answers the client's calls
+ * (the `EngineApi` of src/protocol.ts).
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-web';
+import { LocalshelfError, asLocalshelfError } from '../src/errors';
+import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
+import type { Progress } from '../src/progress';
+import type { EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../src/protocol';
+import { CatalogIndex } from './catalog-index';
+import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
+import type { ItemMatrix } from './engine/item-matrix';
+import { scoreAll, topK } from './engine/score';
+import { ShopperProfile } from './history/profile';
+import { HistoryStore } from './history/store';
+import { openSession, type OpenedSession } from './runtime/backend';
+import { loadModel, type Manifest } from './runtime/load-model';
+
+const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
+
+interface Ready {
+  manifest: Manifest;
+  opened: OpenedSession;
+  matrix: ItemMatrix;
+  catalog: CatalogIndex;
+  store: HistoryStore;
+  profile: ShopperProfile;
+  loraFeeds: Record<string, Tensor>;
+  buffers: EncoderInputBuffers;
+  scores: Float32Array;
+  info: ReadyInfo;
+}
+
+export class RecommenderService implements EngineApi {
+  #ready: Ready | undefined;
+  #runQueue: Promise<unknown> = Promise.resolve();
+  readonly #aborts = new Map<number, AbortController>();
+
+  async init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo> {
+    if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
+    if (config.lifeLock && globalThis.navigator?.locks) {
+      // Held until this worker dies; the client waits on it to learn of our death.
+      void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
+    }
+    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress });
+    const [opened, store] = await Promise.all([
+      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
+      HistoryStore.open(config.storageName, config.historyCap),
+    ]);
+    const { manifest, matrix } = model;
+    const profile = new ShopperProfile(manifest.maxLen);
+    profile.add(await store.all());
+    const loraFeeds: Record<string, Tensor> = {};
+    const rank = manifest.lora?.rank ?? 0;
+    for (const t of manifest.lora?.targets ?? []) {
+      loraFeeds[`lora.${t.name}.A`] = new opened.ort.Tensor('float32', new Float32Array(rank * t.in), [rank, t.in]);
+      loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
+    }
+    const info: ReadyInfo = {
+      backend: opened.info,
+      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256 },
+      history: { events: await store.count() },
+    };
+    this.#ready = {
+      manifest,
+      opened,
+      matrix,
+      catalog: new CatalogIndex(model.catalog),
+      store,
+      profile,
+      loraFeeds,
+      buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
+      scores: new Float32Array(matrix.rows),
+      info,
+    };
+    onProgress?.({ status: 'ready', backend: opened.info.name });
+    return info;
+  }
+
+  #need(): Ready {
+    if (!this.#ready) throw new LocalshelfError('NOT_READY', 'the engine is not initialised');
+    return this.#ready;
+  }
+
+  async track(events: TrackEvent[]): Promise<number> {
+    const ready = this.#need();
+    if (!Array.isArray(events)) throw new LocalshelfError('INVALID_EVENT', 'track() takes an array of events');
+    const valid = events.map((e) => validateEvent(e)); // all or nothing: one bad event stores none
+    const { stored } = await ready.store.append(valid);
+    ready.profile.add(stored);
+    return stored.length;
+  }
+
+  async recommend(request: RecommendRequest, callId: number): Promise<RecommendResult> {
+    const ready = this.#need();
+    const started = performance.now();
+    const k = request.k ?? 10;
+    if (!Number.isInteger(k) || k <= 0 || k > 1000) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..1000; got ${String(k)}`);
+    const abort = new AbortController();
+    this.#aborts.set(callId, abort);
+    try {
+      const mask = this.#exclusionMask(ready, request);
+      const history: HistoryEvent[] = [];
+      for (const e of ready.profile.recent) {
+        const row = ready.catalog.row(e.itemId);
+        if (row !== undefined) history.push({ row, type: TYPE_ID[e.type] });
+      }
+      const used = history.slice(-ready.manifest.maxLen);
+      if (used.length === 0) return this.#popular(ready, k, mask, started);
+      const user = await this.#encode(ready, used);
+      if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
+      const scores = scoreAll(ready.matrix, user, ready.scores);
+      const best = topK(scores, k, mask);
+      const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
+      return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
+    } finally {
+      this.#aborts.delete(callId);
+    }
+  }
+
+  #exclusionMask(ready: Ready, request: RecommendRequest): Uint8Array {
+    const mask = new Uint8Array(ready.catalog.size);
+    const allow = request.filter?.ids;
+    if (allow !== undefined) {
+      if (!Array.isArray(allow)) throw new LocalshelfError('INVALID_ARGUMENT', 'filter.ids must be an array of item ids');
+      mask.fill(1);
+      for (const id of allow) {
+        const row = ready.catalog.row(id);
+        if (row !== undefined) mask[row] = 0;
+      }
+    }
+    const exclude = request.exclude ?? [];
+    if (!Array.isArray(exclude)) throw new LocalshelfError('INVALID_ARGUMENT', 'exclude must be an array of item ids');
+    const drop = (id: string): void => {
+      const row = ready.catalog.row(id);
+      if (row !== undefined) mask[row] = 1;
+    };
+    exclude.forEach(drop);
+    if (!request.includePurchased) ready.profile.purchased.forEach(drop);
+    return mask;
+  }
+
+  #popular(ready: Ready, k: number, mask: Uint8Array, started: number): RecommendResult {
+    const items = [];
+    for (const row of ready.catalog.byPopularity) {
+      if (items.length >= k) break;
+      if (mask[row]) continue;
+      const e = ready.catalog.entries[row]!;
+      items.push({ id: e.id, title: e.title, score: e.popularity });
+    }
+    return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
+  }
+
+  /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
+  #encode(ready: Ready, history: HistoryEvent[]): Promise<Float32Array> {
+    const run = async (): Promise<Float32Array> => {
+      const input = buildEncoderInput(ready.matrix, history, ready.manifest.maxLen, ready.buffers);
+      const { Tensor } = ready.opened.ort;
+      const feeds: InferenceSession.FeedsType = {
+        ...ready.loraFeeds,
+        [ENCODER_INPUTS.itemVectors]: new Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
+        [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
+      };
+      try {
+        const out = await ready.opened.session.run(feeds);
+        const user = out[ENCODER_OUTPUT];
+        if (!user) throw new Error(`the encoder has no output "${ENCODER_OUTPUT}"`);
+        return (await user.getData()) as Float32Array;
+      } catch (cause) {
+        throw asLocalshelfError(cause, 'INFERENCE', 'the encoder failed');
+      }
+    };
+    const result = this.#runQueue.then(run, run);
+    this.#runQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  async exportHistory(): Promise<StoredEvent[]> {
+    return this.#need().store.all();
+  }
+
+  async clearHistory(): Promise<void> {
+    const ready = this.#need();
+    await ready.store.clear();
+    ready.profile.clear();
+  }
+
+  abort(callId: number, reason?: string): void {
+    this.#aborts.get(callId)?.abort(reason);
+  }
+}
