@@ -1,0 +1,65 @@
+/**
+ * Playwright fixtures: a real HTTP server over the built test page (with routes that serve corrupt and
+ * missing model files), and a page that has loaded the built package.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startStaticServer, type Route, type StaticServer } from './static-server';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+export const MODEL = '/models/beauty/manifest.json';
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** `/broken/<kind>/manifest.json`: the real model with one thing wrong. */
+const brokenModels: Route = (req, res) => {
+  const m = /^\/broken\/([a-z-]+)\/(.*)$/.exec(req.url ?? '');
+  if (!m) return false;
+  const [, kind, file] = m as unknown as [string, string, string];
+  const manifest = JSON.parse(readFileSync(`${repo}/public/models/beauty/manifest.json`, 'utf8'));
+  const garbage = new TextEncoder().encode('this is not an onnx model '.repeat(40));
+  const send = (status: number, body: Uint8Array | string, type = 'application/octet-stream'): true => {
+    res.writeHead(status, { 'Content-Type': type }).end(body);
+    return true;
+  };
+  if (file === 'manifest.json') {
+    if (kind === 'corrupt-encoder') manifest.sha256[manifest.files.encoder] = sha(garbage);
+    if (kind === 'missing-items') manifest.files.items = 'nowhere.lsim';
+    if (kind === 'tampered-catalog') manifest.sha256[manifest.files.catalog] = '0'.repeat(64);
+    if (kind === 'bad-manifest') return send(200, '{"format": 1, "dim": ', 'application/json');
+    for (const key of ['encoder', 'items', 'catalog'] as const) {
+      if (!(kind === 'corrupt-encoder' && key === 'encoder') && !(kind === 'missing-items' && key === 'items')) {
+        manifest.files[key] = `/models/beauty/${manifest.files[key]}`;
+      }
+    }
+    return send(200, JSON.stringify(manifest), 'application/json');
+  }
+  if (kind === 'corrupt-encoder' && file === manifest.files.encoder) return send(200, garbage);
+  return send(404, 'not found', 'text/plain');
+};
+
+export interface Fixtures {
+  server: StaticServer;
+  shop: Page;
+}
+
+export const test = base.extend<{ shop: Page }, { server: StaticServer }>({
+  server: [
+    async ({}, use) => {
+      const server = await startStaticServer({ root: `${repo}/test/browser/.app-dist`, routes: [brokenModels] });
+      await use(server);
+      await server.close();
+    },
+    { scope: 'worker' },
+  ],
+  shop: async ({ page, server }, use) => {
+    page.on('pageerror', (e) => console.log('[pageerror]', e.message));
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => window.localshelfReady === true);
+    await use(page);
+  },
+});
+
+export { expect };
