@@ -140,8 +140,15 @@ export class Recommender {
   }
 }
 
+/**
+ * The worker file sits next to the built entry (dist/recommender.worker.js). The built code reads
+ * `new Worker(new URL("./recommender.worker.js", import.meta.url), { type: "module" })`, the pattern the app's
+ * bundler (Vite, webpack 5, esbuild, Parcel) follows to bundle the worker and its onnxruntime-web wasm.
+ */
+const WORKER_ENTRY = './recommender.worker.js';
+
 function defaultWorker(): Worker {
-  return new Worker(new URL('../workers/recommender.worker.ts', import.meta.url), { type: 'module', name: 'localshelf' });
+  return new Worker(new URL(WORKER_ENTRY, import.meta.url), { type: 'module', name: 'localshelf' });
 }
 
 /** Turns worker script errors (failed load, uncaught start-up error) into a fatal error for every call. */

@@ -55,7 +55,7 @@ async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; sessio
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   return { ort, session, threads };
 }
 
@@ -65,7 +65,7 @@ async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Pro
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
   (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
-  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   return { ort, session };
 }
 
