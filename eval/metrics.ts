@@ -164,3 +164,33 @@ export function summarizeRanks(
   }
   return acc.summary();
 }
+
+/**
+ * Paired difference of NDCG@k between two runs over the same users (`b - a`), with its standard error: the
+ * right test for "do int8 and fp32 agree within noise", since both rank the same targets.
+ */
+export function pairedNdcgDiff(
+  ranksA: ArrayLike<number>,
+  ranksB: ArrayLike<number>,
+  k = 10,
+  mask?: ArrayLike<number | boolean>,
+): { meanA: number; meanB: number; diff: number; stdErr: number; users: number } {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  let sd = 0;
+  let sd2 = 0;
+  for (let u = 0; u < ranksA.length; u++) {
+    if (mask && !mask[u]) continue;
+    const a = ndcgAt(ranksA[u]!, k);
+    const b = ndcgAt(ranksB[u]!, k);
+    n++;
+    sa += a;
+    sb += b;
+    sd += b - a;
+    sd2 += (b - a) * (b - a);
+  }
+  const m = n ? sd / n : 0;
+  const variance = n > 1 ? Math.max(0, (sd2 - n * m * m) / (n - 1)) : 0;
+  return { meanA: n ? sa / n : 0, meanB: n ? sb / n : 0, diff: m, stdErr: Math.sqrt(variance / Math.max(n, 1)), users: n };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricAccumulator, hitAt, ndcgAt, rankOfTarget } from '../../../eval/metrics';
+import { MetricAccumulator, hitAt, ndcgAt, pairedNdcgDiff, rankOfTarget } from '../../../eval/metrics';
 
 const f = (...xs: number[]) => Float32Array.from(xs);
 
@@ -56,5 +56,17 @@ describe('HR / NDCG', () => {
     expect(s.mrr).toBeCloseTo((1 + 1 / 3 + 1 / 15 + 1 / 100) / 4, 12);
     expect(s.usersWithTies).toBe(1);
     expect(s.ndcgStdErr).toBeGreaterThan(0);
+  });
+});
+
+describe('pairedNdcgDiff', () => {
+  it('gives the mean paired difference and its standard error', () => {
+    // user 0: rank 1 -> 3 (1 -> 0.5), user 1: rank 2 -> 2 (no change), user 2 masked out
+    const d = pairedNdcgDiff([1, 2, 1], [3, 2, 50], 10, [1, 1, 0]);
+    expect(d.users).toBe(2);
+    expect(d.meanA).toBeCloseTo((1 + 1 / Math.log2(3)) / 2, 12);
+    expect(d.diff).toBeCloseTo(-0.25, 12);
+    // diffs -0.5 and 0: sample sd = 0.353553, se = sd / sqrt(2) = 0.25
+    expect(d.stdErr).toBeCloseTo(0.25, 12);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * Read an exported model folder (docs/artifacts.md) from disk for evaluation: manifest, item matrix, catalog
+ * ids, which encoders exist, the PyTorch-side metrics.json, the cold-start item list, and any inconsistency
+ * (hash mismatch, wrong sizes) as a readable problem instead of a crash.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseItemMatrix, type ItemMatrix } from '../workers/engine/item-matrix';
+import type { LoraSpec } from './run-model';
+
+/** The manifest fields evaluation uses. */
+export interface EvalManifest {
+  readonly format: number;
+  readonly name: string;
+  readonly dim: number;
+  readonly maxLen: number;
+  readonly numItems: number;
+  readonly files: { readonly encoder: string; readonly items: string; readonly catalog: string };
+  readonly sha256?: Readonly<Record<string, string>>;
+  readonly lora?: LoraSpec;
+  /** Optional: dataset item ids held out of training (cold-start variant). */
+  readonly coldItems?: readonly number[];
+}
+
+/** Metrics of one split as training/evaluate.py writes them. */
+export interface TorchSplitMetrics {
+  readonly all?: Readonly<Record<string, number>>;
+  readonly exclude_history?: Readonly<Record<string, number>>;
+  readonly users?: number;
+  readonly [subset: string]: unknown;
+}
+
+/** What an exported folder holds. Every field but `dir` and `problems` may be missing. */
+export interface ModelFolder {
+  readonly dir: string;
+  readonly manifest?: EvalManifest;
+  readonly matrix?: ItemMatrix;
+  readonly catalogIds?: readonly string[];
+  /** Paths of the encoders that exist. */
+  readonly encoders: { readonly int8?: string; readonly fp32?: string };
+  /** training/train.py's metrics.json (PyTorch figures). */
+  readonly torchMetrics?: Readonly<Record<string, unknown>>;
+  /** Dataset item ids held out of training, when this is a cold-start variant. */
+  readonly coldItems?: readonly number[];
+  /** Inconsistencies found (hash mismatch, size mismatch, unreadable file). */
+  readonly problems: readonly string[];
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+function readJson(path: string, problems: string[]): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    problems.push(`${path}: not valid JSON (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+/**
+ * Read what exists in `dir`. Never throws for missing or broken files; they are listed in `problems` or left
+ * undefined, so the report can say what is missing and which command makes it.
+ *
+ * @param verifyHashes - check every file listed in `manifest.sha256`. @defaultValue true
+ */
+export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
+  const problems: string[] = [];
+  const manifest = readJson(join(dir, 'manifest.json'), problems) as EvalManifest | undefined;
+  const torchMetrics = readJson(join(dir, 'metrics.json'), problems) as Record<string, unknown> | undefined;
+  const encoders: { int8?: string; fp32?: string } = {};
+  const int8Name = manifest?.files.encoder ?? 'encoder.int8.onnx';
+  if (existsSync(join(dir, int8Name))) encoders.int8 = join(dir, int8Name);
+  if (existsSync(join(dir, 'encoder.fp32.onnx'))) encoders.fp32 = join(dir, 'encoder.fp32.onnx');
+
+  let matrix: ItemMatrix | undefined;
+  let catalogIds: string[] | undefined;
+  if (manifest) {
+    const itemsPath = join(dir, manifest.files.items);
+    if (existsSync(itemsPath)) {
+      try {
+        const bytes = readFileSync(itemsPath);
+        matrix = parseItemMatrix(bytes);
+        if (matrix.rows !== manifest.numItems || matrix.dim !== manifest.dim) {
+          problems.push(
+            `${manifest.files.items}: ${matrix.rows} × ${matrix.dim}, manifest says ${manifest.numItems} × ${manifest.dim}`,
+          );
+        }
+      } catch (e) {
+        problems.push(`${manifest.files.items}: ${(e as Error).message}`);
+      }
+    }
+    const catalog = readJson(join(dir, manifest.files.catalog), problems) as { items?: { id: string }[] } | undefined;
+    if (catalog?.items) catalogIds = catalog.items.map((i) => String(i.id));
+    if (catalogIds && catalogIds.length !== manifest.numItems) {
+      problems.push(`catalog.json has ${catalogIds.length} items, manifest says ${manifest.numItems}`);
+    }
+    if (verifyHashes) {
+      for (const [name, want] of Object.entries(manifest.sha256 ?? {})) {
+        const path = join(dir, name);
+        if (!existsSync(path)) continue; // e.g. encoder.fp32.onnx listed but kept elsewhere
+        const got = sha256(readFileSync(path));
+        if (got !== want) problems.push(`${name}: sha256 ${got.slice(0, 12)}… does not match the manifest's ${want.slice(0, 12)}…`);
+      }
+    }
+  }
+  return {
+    dir,
+    ...(manifest && { manifest }),
+    ...(matrix && { matrix }),
+    ...(catalogIds && { catalogIds }),
+    encoders,
+    ...(torchMetrics && { torchMetrics }),
+    ...coldItemsOf(dir, manifest, problems),
+    problems,
+  };
+}
+
+/** Cold-start item ids: `manifest.coldItems`, else `cold_items.json` (an array, or `{ "items": [...] }`). */
+function coldItemsOf(dir: string, manifest: EvalManifest | undefined, problems: string[]): { coldItems?: number[] } {
+  if (manifest?.coldItems) return { coldItems: [...manifest.coldItems] };
+  const file = readJson(join(dir, 'cold_items.json'), problems) as number[] | { items?: number[] } | undefined;
+  const list = Array.isArray(file) ? file : file?.items;
+  return list ? { coldItems: list.map(Number) } : {};
+}
+
+/** PyTorch figures of one split/subset from metrics.json, e.g. `torchFigures(m, 'test', 'exclude_history')`. */
+export function torchFigures(
+  metrics: Readonly<Record<string, unknown>> | undefined,
+  split: string,
+  ranking: 'all' | 'exclude_history',
+  subset?: string,
+): Readonly<Record<string, number>> | undefined {
+  const s = metrics?.[split] as TorchSplitMetrics | undefined;
+  const node = subset ? (s?.[subset] as TorchSplitMetrics | undefined) : s;
+  return node?.[ranking];
+}

@@ -1,0 +1,133 @@
+/**
+ * Regenerate EVAL.md: evaluate the exported models on Amazon Beauty and MovieLens-1M with onnxruntime-node and
+ * the engine's own input/scoring modules (see eval/run-model.ts), beside PyTorch's figures and the anchors.
+ *
+ *   npx tsx eval/evaluate.ts                      # both datasets, writes EVAL.md at the repository root
+ *   npx tsx eval/evaluate.ts --dataset beauty --max-users 2000 --out /tmp/EVAL.md   # quick look
+ *
+ * Options: --dataset beauty|ml1m (repeatable; default both), --max-users N (first N users only),
+ * --out PATH (default EVAL.md), --threads N (onnxruntime intra-op threads, default 2), --batch N (default 256).
+ * Data: ../shared/datasets, or $LOCALSHELF_SHARED/datasets.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, type as osType, release } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { evaluateDataset, type DatasetSpec } from './dataset-report';
+import { hasShared, loadBeauty, loadMl1m, repoRoot, sharedRoot } from './datasets';
+import { renderReport, type DatasetSection } from './report';
+
+interface Args {
+  datasets: ('beauty' | 'ml1m')[];
+  maxUsers?: number;
+  out: string;
+  threads: number;
+  batch: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { datasets: [], out: join(repoRoot(), 'EVAL.md'), threads: 2, batch: 256 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--dataset') {
+      const d = value();
+      if (d !== 'beauty' && d !== 'ml1m') throw new Error(`unknown dataset ${d} (beauty, ml1m)`);
+      args.datasets.push(d);
+    } else if (a === '--max-users') args.maxUsers = Number(value());
+    else if (a === '--out') args.out = resolve(value());
+    else if (a === '--threads') args.threads = Number(value());
+    else if (a === '--batch') args.batch = Number(value());
+    else throw new Error(`unknown option ${a}; see the header of eval/evaluate.ts`);
+  }
+  if (args.datasets.length === 0) args.datasets = ['beauty', 'ml1m'];
+  return args;
+}
+
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(repoRoot(), 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = repoRoot();
+  const shared = sharedRoot();
+  if (!hasShared(shared)) throw new Error(`no datasets in ${shared}; set LOCALSHELF_SHARED to the shared folder`);
+  const started = performance.now();
+  const log = (line: string) => console.error(line);
+  const settings = { root, threads: args.threads, batchSize: args.batch, log };
+  const out = (p: string) => join(root, p);
+  const howTo = (d: string) =>
+    `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\` and the export ` +
+    'step in training/README.md.';
+  const sections: DatasetSection[] = [];
+  const summary: string[] = [];
+
+  for (const d of args.datasets) {
+    const spec: DatasetSpec =
+      d === 'beauty'
+        ? {
+            key: 'beauty',
+            title: 'Amazon Beauty',
+            test: loadBeauty(shared, args.maxUsers),
+            int8Dirs: [out('public/models/beauty'), out('training/out/beauty')],
+            trainedDir: out('training/out/beauty'),
+            coldDir: out('training/out/beauty-cold'),
+            target: 0.0531,
+            howToMake: howTo('beauty'),
+          }
+        : {
+            key: 'ml1m',
+            title: 'MovieLens-1M',
+            test: loadMl1m(shared, args.maxUsers),
+            int8Dirs: [out('training/out/ml1m')],
+            trainedDir: out('training/out/ml1m'),
+            target: 0.1813,
+            subsetTitles: {
+              test_exact:
+                'The 512 validation users, whose full history seq[:-1] is in the shared files: exactly the ' +
+                "papers' protocol, on a subset (wider error bars).",
+            },
+            howToMake: howTo('ml1m'),
+          };
+    log(`${d}: ${spec.test.targets.length} test users, ${spec.test.numItems} items`);
+    const section = await evaluateDataset(spec, settings);
+    sections.push(section);
+    const main = section.tables[0]?.variants.find((v) => v.label.includes('int8'));
+    summary.push(
+      main
+        ? `${spec.title}: int8 (browser) NDCG@10 ${main.excluded.ndcg[10]!.toFixed(4)}, HR@10 ` +
+            `${main.excluded.hr[10]!.toFixed(4)} (history excluded; ${main.excluded.users} users) — target ` +
+            `${spec.target}: ${main.excluded.ndcg[10]! > spec.target ? 'met' : '**missed**'}.`
+        : `${spec.title}: **no int8 model to evaluate yet** (see the section below).`,
+    );
+  }
+  if (args.maxUsers !== undefined) summary.unshift(`**Partial run: first ${args.maxUsers} users only.** Not comparable.`);
+
+  const cpu = cpus();
+  const command = ['npx tsx eval/evaluate.ts', ...process.argv.slice(2)].join(' ');
+  const seconds = (performance.now() - started) / 1000;
+  const md = renderReport({
+    command,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${osType()} ${release()}`,
+    runtime: `Node ${process.version}, onnxruntime-node ${version('onnxruntime-node')} (CPU, ${args.threads} threads)`,
+    seconds,
+    summary,
+    sections,
+  });
+  writeFileSync(args.out, md);
+  log(`wrote ${relative(process.cwd(), args.out) || args.out} in ${seconds.toFixed(0)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exitCode = 1;
+});
