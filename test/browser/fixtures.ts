@@ -6,7 +6,7 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startStaticServer, type Route, type StaticServer } from './static-server';
+import { startStaticServer, type Route, type StaticServer } from '../../server/static-server';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const MODEL = '/models/beauty/manifest.json';
