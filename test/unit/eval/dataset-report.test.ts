@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { evaluateDataset, type DatasetSpec } from '../../../eval/dataset-report';
+import type { TestSet } from '../../../eval/datasets';
+import { renderReport } from '../../../eval/report';
+
+const fixture = fileURLToPath(new URL('./fixtures/tiny-model', import.meta.url));
+const missing = fileURLToPath(new URL('./fixtures/does-not-exist', import.meta.url));
+
+// 8 users; user u's history ends with item u+1 (ids 1..8), the target is its successor: the tiny model is perfect.
+const test: TestSet = {
+  dataset: 'beauty',
+  numItems: 8,
+  externalIds: Array.from({ length: 8 }, (_, i) => `item${i + 1}`),
+  histories: Array.from({ length: 8 }, (_, u) => [((u + 7) % 8) + 1, u + 1]),
+  targets: Array.from({ length: 8 }, (_, u) => ((u + 1) % 8) + 1),
+  subsets: {},
+  protocol: 'synthetic',
+};
+const settings = { root: fileURLToPath(new URL('../../..', import.meta.url)), threads: 1, batchSize: 3, log: () => {} };
+
+describe('evaluateDataset', () => {
+  it('reports int8, fp32 and PyTorch side by side with agreement and target verdicts', async () => {
+    const spec: DatasetSpec = {
+      key: 'beauty',
+      title: 'Tiny',
+      test,
+      int8Dirs: [missing, fixture],
+      trainedDir: fixture,
+      target: 0.5,
+      howToMake: 'run make-tiny',
+    };
+    const section = await evaluateDataset(spec, settings);
+    const t = section.tables[0]!;
+    expect(t.variants.map((v) => v.label)).toEqual(['**ONNX int8 (browser)**', 'ONNX fp32', 'PyTorch (training)']);
+    expect(t.variants[0]!.excluded.ndcg[10]).toBe(1);
+    expect(t.variants[0]!.excluded.users).toBe(8);
+    expect(section.notes.join('\n')).toMatch(/relative difference 0\.00 %.*within the 1 % target/);
+    expect(section.notes.join('\n')).toMatch(/agree within noise/);
+    expect(section.notes.join('\n')).toMatch(/Target: .* 1\.0000 vs 0\.5 → \*\*met\*\*/);
+    const md = renderReport({ command: 'x', date: 'd', machine: 'm', runtime: 'r', seconds: 1, summary: [], sections: [section] });
+    expect(md).toMatch(/\| \*\*ONNX int8 \(browser\)\*\* \| `test\/unit\/eval\/fixtures\/tiny-model\/encoder\.int8\.onnx`/);
+  });
+
+  it('says what is missing and which command makes it, instead of failing', async () => {
+    const section = await evaluateDataset(
+      { key: 'ml1m', title: 'Nothing', test, int8Dirs: [missing], trainedDir: missing, target: 0.1, howToMake: 'run make-tiny' },
+      settings,
+    );
+    expect(section.tables[0]!.variants).toEqual([]);
+    const notes = section.notes.join('\n');
+    expect(notes).toMatch(/\*\*Missing\*\*: no int8 model .* run make-tiny/);
+    expect(notes).toMatch(/\*\*Missing\*\*: .*encoder\.fp32\.onnx/);
+    expect(notes).toMatch(/\*\*Missing\*\*: .*metrics\.json/);
+  });
+});
