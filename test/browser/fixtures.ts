@@ -45,7 +45,15 @@ export interface Fixtures {
   shop: Page;
 }
 
-export const test = base.extend<{ shop: Page }, { server: StaticServer }>({
+export const test = base.extend<{ shop: Page }, { server: StaticServer; isolatedServer: StaticServer }>({
+  isolatedServer: [
+    async ({}, use) => {
+      const server = await startStaticServer({ root: `${repo}/test/browser/.app-dist`, isolated: true });
+      await use(server);
+      await server.close();
+    },
+    { scope: 'worker' },
+  ],
   server: [
     async ({}, use) => {
       const server = await startStaticServer({ root: `${repo}/test/browser/.app-dist`, routes: [brokenModels] });

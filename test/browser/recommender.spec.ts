@@ -198,3 +198,20 @@ test('the WebGPU path (forced, SwiftShader) returns the same top-10 as WASM for 
   expect(out.gpu.rec.items.map((i) => i.id)).toEqual(out.wasm.rec.items.map((i) => i.id));
   out.gpu.rec.items.forEach((item, i) => expect(item.score).toBeCloseTo(out.wasm.rec.items[i]!.score, 3));
 });
+
+test('WASM uses threads when the page is cross-origin isolated', async ({ page, isolatedServer }) => {
+  await page.goto(`${isolatedServer.url}/index.html`);
+  await page.waitForFunction(() => window.localshelfReady === true);
+  const out = await page.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'threads', backend: 'wasm' });
+    await r.track({ type: 'view', itemId: 'B004756YJA' });
+    const rec = await r.recommend({ k: 3 });
+    const backend = r.backend;
+    r.dispose();
+    return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, backend, n: rec.items.length };
+  }, MODEL);
+  expect(out.isolated).toBe(true);
+  expect(out.backend.threads).toBe(Math.min(4, out.cores));
+  expect(out.backend.threads).toBeGreaterThan(1);
+  expect(out.n).toBe(3);
+});
