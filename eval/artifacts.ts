@@ -4,8 +4,9 @@
  * (hash mismatch, wrong sizes) as a readable problem instead of a crash.
  */
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseItemMatrix, type ItemMatrix } from '../workers/engine/item-matrix';
 import type { LoraSpec } from './run-model';
 
@@ -19,8 +20,8 @@ export interface EvalManifest {
   readonly files: { readonly encoder: string; readonly items: string; readonly catalog: string };
   readonly sha256?: Readonly<Record<string, string>>;
   readonly lora?: LoraSpec;
-  /** Optional: dataset item ids held out of training (cold-start variant). */
-  readonly coldItems?: readonly number[];
+  /** Cold-start variant: the number of held-out items (training/export.py), or their ids. */
+  readonly coldItems?: number | readonly number[];
 }
 
 /** Metrics of one split as training/evaluate.py writes them. */
@@ -68,7 +69,9 @@ function readJson(path: string, problems: string[]): unknown {
 export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
   const problems: string[] = [];
   const manifest = readJson(join(dir, 'manifest.json'), problems) as EvalManifest | undefined;
-  const torchMetrics = readJson(join(dir, 'metrics.json'), problems) as Record<string, unknown> | undefined;
+  // training/train.py writes metrics.json and model.pt in the run folder; the export may sit in <run>/artifacts.
+  const runDir = existsSync(join(dir, 'metrics.json')) || !existsSync(join(dirname(dir), 'metrics.json')) ? dir : dirname(dir);
+  const torchMetrics = readJson(join(runDir, 'metrics.json'), problems) as Record<string, unknown> | undefined;
   const encoders: { int8?: string; fp32?: string } = {};
   const int8Name = manifest?.files.encoder ?? 'encoder.int8.onnx';
   if (existsSync(join(dir, int8Name))) encoders.int8 = join(dir, int8Name);
@@ -112,17 +115,45 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
     ...(catalogIds && { catalogIds }),
     encoders,
     ...(torchMetrics && { torchMetrics }),
-    ...coldItemsOf(dir, manifest, problems),
+    ...coldItemsOf(dir, runDir, manifest, problems),
     problems,
   };
 }
 
-/** Cold-start item ids: `manifest.coldItems`, else `cold_items.json` (an array, or `{ "items": [...] }`). */
-function coldItemsOf(dir: string, manifest: EvalManifest | undefined, problems: string[]): { coldItems?: number[] } {
-  if (manifest?.coldItems) return { coldItems: [...manifest.coldItems] };
-  const file = readJson(join(dir, 'cold_items.json'), problems) as number[] | { items?: number[] } | undefined;
-  const list = Array.isArray(file) ? file : file?.items;
-  return list ? { coldItems: list.map(Number) } : {};
+/**
+ * Cold-start item ids, from the first that has them: `manifest.coldItems` as a list, `cold_items.json` (an array
+ * or `{ "items": [...] }`), or the `cold_items` list the training checkpoint (`model.pt`) stores, read with
+ * /usr/bin/python3 + torch (training/export.py records only their count in the manifest).
+ */
+function coldItemsOf(
+  dir: string,
+  runDir: string,
+  manifest: EvalManifest | undefined,
+  problems: string[],
+): { coldItems?: number[] } {
+  if (Array.isArray(manifest?.coldItems)) return { coldItems: manifest.coldItems.map(Number) };
+  for (const d of [dir, runDir]) {
+    const file = readJson(join(d, 'cold_items.json'), problems) as number[] | { items?: number[] } | undefined;
+    const list = Array.isArray(file) ? file : file?.items;
+    if (list) return { coldItems: list.map(Number) };
+  }
+  if (manifest?.coldItems === undefined) return {};
+  const ckpt = [join(dir, 'model.pt'), join(runDir, 'model.pt')].find((p) => existsSync(p));
+  if (!ckpt) {
+    problems.push(`manifest lists ${String(manifest.coldItems)} cold items but neither cold_items.json nor model.pt is here`);
+    return {};
+  }
+  try {
+    const script =
+      'import json, sys, torch; ck = torch.load(sys.argv[1], map_location="cpu"); print(json.dumps(ck.get("cold_items")))';
+    const out = execFileSync('/usr/bin/python3', ['-c', script, ckpt], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const list = JSON.parse(out) as number[] | null;
+    if (list) return { coldItems: list.map(Number) };
+    problems.push(`${ckpt} has no cold_items list`);
+  } catch (e) {
+    problems.push(`could not read cold_items from ${ckpt}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return {};
 }
 
 /** PyTorch figures of one split/subset from metrics.json, e.g. `torchFigures(m, 'test', 'exclude_history')`. */

@@ -18,10 +18,10 @@ export interface DatasetSpec {
   readonly test: TestSet;
   /** Folder with the int8 model the browser runs (first that has one wins). */
   readonly int8Dirs: readonly string[];
-  /** Training output folder: encoder.fp32.onnx and metrics.json. */
-  readonly trainedDir: string;
-  /** Cold-start variant's folder, if this dataset has one. */
-  readonly coldDir?: string;
+  /** Training run's export folders, first with files wins: encoder.fp32.onnx, and metrics.json here or one up. */
+  readonly trainedDirs: readonly string[];
+  /** Cold-start variant's export folders (first with a manifest wins), if this dataset has one. */
+  readonly coldDirs?: readonly string[];
   /** NDCG@10 (history excluded) the int8 model must beat. */
   readonly target: number;
   /** Named subsets of the test users to report separately (e.g. ML-1M `test_exact`), with a description. */
@@ -128,13 +128,20 @@ function agreementNotes(
   }
 }
 
+/** The first folder that satisfies `ok`, else the first one (so messages name the preferred place). */
+function pickFolder(dirs: readonly string[], ok: (f: ModelFolder) => boolean): ModelFolder {
+  const folders = dirs.map((d) => readModelFolder(d));
+  return folders.find(ok) ?? folders[0]!;
+}
+
 /** Evaluate every available variant of one dataset. */
 export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promise<DatasetSection> {
   const notes: string[] = [];
   const rel = (p: string) => relative(s.root, p) || '.';
+  const list = (dirs: readonly string[]) => dirs.map((d) => `\`${rel(d)}\``).join(' or ');
   const folders = spec.int8Dirs.map((d) => readModelFolder(d));
-  const trained = readModelFolder(spec.trainedDir);
-  const all = spec.int8Dirs.includes(spec.trainedDir) ? folders : [...folders, trained];
+  const trained = pickFolder(spec.trainedDirs, (f) => Boolean(f.encoders.fp32 || f.torchMetrics));
+  const all = folders.some((f) => f.dir === trained.dir) ? folders : [...folders, trained];
   for (const f of all) for (const p of f.problems) notes.push(`**Problem** in \`${rel(f.dir)}\`: ${p}`);
   const usable = (f: ModelFolder, enc: 'int8' | 'fp32') => Boolean(f.manifest && f.matrix && f.encoders[enc]);
   const int8Folder = folders.find((f) => usable(f, 'int8'));
@@ -149,16 +156,16 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
   } else {
     notes.push(
       `**Missing**: no int8 model (\`manifest.json\` + \`encoder.int8.onnx\` + \`items.lsim\`) in ` +
-        `${spec.int8Dirs.map((d) => `\`${rel(d)}\``).join(' or ')}. ${spec.howToMake}`,
+        `${list(spec.int8Dirs)}. ${spec.howToMake}`,
     );
   }
   if (trained.encoders.fp32 && fp32Matrix) {
     s.log(`${spec.key}: fp32 from ${rel(trained.dir)}`);
     fp32 = await runFolder(trained, 'fp32', fp32Matrix, spec, s);
   } else {
-    notes.push(`**Missing**: \`${rel(spec.trainedDir)}/encoder.fp32.onnx\` (fp32 comparison). ${spec.howToMake}`);
+    notes.push(`**Missing**: \`encoder.fp32.onnx\` in ${list(spec.trainedDirs)} (fp32 comparison). ${spec.howToMake}`);
   }
-  if (!trained.torchMetrics) notes.push(`**Missing**: \`${rel(spec.trainedDir)}/metrics.json\` (PyTorch figures). ${spec.howToMake}`);
+  if (!trained.torchMetrics) notes.push(`**Missing**: \`metrics.json\` in ${list(spec.trainedDirs)} (PyTorch figures). ${spec.howToMake}`);
 
   const tables: ResultTable[] = [];
   const tableFor = (title: string, split: string, mask?: Uint8Array, subset?: string, note?: string) => {
@@ -182,14 +189,14 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
         (got > spec.target ? '**met**.' : `**missed** by ${(spec.target - got).toFixed(4)}.`),
     );
   }
-  if (spec.coldDir) await coldStart(spec, s, tables, notes, int8);
+  if (spec.coldDirs) await coldStart(spec, s, tables, notes, int8);
   return { title: spec.title, protocol: spec.test.protocol, tables, notes };
 }
 
 /** Cold start: the variant trained without 10 % of the items; report users whose target is one of them. */
 async function coldStart(spec: DatasetSpec, s: RunSettings, tables: ResultTable[], notes: string[], warm?: Ran): Promise<void> {
-  const dir = spec.coldDir!;
-  const cold = readModelFolder(dir);
+  const cold = pickFolder(spec.coldDirs!, (f) => Boolean(f.manifest));
+  const dir = cold.dir;
   const rel = relative(s.root, dir);
   for (const p of cold.problems) notes.push(`**Problem** in \`${rel}\`: ${p}`);
   if (!cold.manifest || !cold.matrix || !cold.encoders.int8) {

@@ -6,7 +6,9 @@
  *   npx tsx eval/evaluate.ts --dataset beauty --max-users 2000 --out /tmp/EVAL.md   # quick look
  *
  * Options: --dataset beauty|ml1m (repeatable; default both), --max-users N (first N users only),
- * --out PATH (default EVAL.md), --threads N (onnxruntime intra-op threads, default 2), --batch N (default 256).
+ * --out PATH (default EVAL.md), --threads N (onnxruntime intra-op threads, default 2), --batch N (default 256),
+ * --run NAME=DIR (training run folder for beauty, ml1m or beauty-cold; defaults training/out/NAME; its export
+ * may be in DIR/artifacts). The shipped int8 Beauty model is read from public/models/beauty first.
  * Data: ../shared/datasets, or $LOCALSHELF_SHARED/datasets.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,10 +24,12 @@ interface Args {
   out: string;
   threads: number;
   batch: number;
+  /** Training run folders by name (beauty, ml1m, beauty-cold), relative to the repository. */
+  runs: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { datasets: [], out: join(repoRoot(), 'EVAL.md'), threads: 2, batch: 256 };
+  const args: Args = { datasets: [], out: join(repoRoot(), 'EVAL.md'), threads: 2, batch: 256, runs: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -41,6 +45,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--out') args.out = resolve(value());
     else if (a === '--threads') args.threads = Number(value());
     else if (a === '--batch') args.batch = Number(value());
+    else if (a === '--run') {
+      const [name, dir] = value().split('=');
+      if (!name || !dir || !['beauty', 'ml1m', 'beauty-cold'].includes(name)) {
+        throw new Error('--run takes beauty=DIR, ml1m=DIR or beauty-cold=DIR');
+      }
+      args.runs[name] = dir;
+    }
     else throw new Error(`unknown option ${a}; see the header of eval/evaluate.ts`);
   }
   if (args.datasets.length === 0) args.datasets = ['beauty', 'ml1m'];
@@ -63,7 +74,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const log = (line: string) => console.error(line);
   const settings = { root, threads: args.threads, batchSize: args.batch, log };
-  const out = (p: string) => join(root, p);
+  const out = (p: string) => resolve(root, p);
+  // A training run folder holds metrics.json + model.pt; training/export.py --out may put the files in artifacts/.
+  const runDirs = (run: string) => [out(join(run, 'artifacts')), out(run)];
   const howTo = (d: string) =>
     `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\` and the export ` +
     'step in training/README.md.';
@@ -77,9 +90,9 @@ async function main(): Promise<void> {
             key: 'beauty',
             title: 'Amazon Beauty',
             test: loadBeauty(shared, args.maxUsers),
-            int8Dirs: [out('public/models/beauty'), out('training/out/beauty')],
-            trainedDir: out('training/out/beauty'),
-            coldDir: out('training/out/beauty-cold'),
+            int8Dirs: [out('public/models/beauty'), ...runDirs(args.runs.beauty ?? 'training/out/beauty')],
+            trainedDirs: runDirs(args.runs.beauty ?? 'training/out/beauty'),
+            coldDirs: runDirs(args.runs['beauty-cold'] ?? 'training/out/beauty-cold'),
             target: 0.0531,
             howToMake: howTo('beauty'),
           }
@@ -87,8 +100,8 @@ async function main(): Promise<void> {
             key: 'ml1m',
             title: 'MovieLens-1M',
             test: loadMl1m(shared, args.maxUsers),
-            int8Dirs: [out('training/out/ml1m')],
-            trainedDir: out('training/out/ml1m'),
+            int8Dirs: runDirs(args.runs.ml1m ?? 'training/out/ml1m'),
+            trainedDirs: runDirs(args.runs.ml1m ?? 'training/out/ml1m'),
             target: 0.1813,
             subsetTitles: {
               test_exact:

@@ -26,7 +26,7 @@ describe('evaluateDataset', () => {
       title: 'Tiny',
       test,
       int8Dirs: [missing, fixture],
-      trainedDir: fixture,
+      trainedDirs: [missing, fixture],
       target: 0.5,
       howToMake: 'run make-tiny',
     };
@@ -44,7 +44,7 @@ describe('evaluateDataset', () => {
 
   it('says what is missing and which command makes it, instead of failing', async () => {
     const section = await evaluateDataset(
-      { key: 'ml1m', title: 'Nothing', test, int8Dirs: [missing], trainedDir: missing, target: 0.1, howToMake: 'run make-tiny' },
+      { key: 'ml1m', title: 'Nothing', test, int8Dirs: [missing], trainedDirs: [missing], target: 0.1, howToMake: 'run make-tiny' },
       settings,
     );
     expect(section.tables[0]!.variants).toEqual([]);
