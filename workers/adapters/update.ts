@@ -12,7 +12,7 @@ import type { ParsedAdapter } from './format';
 import { expiresAt } from './metadata';
 import { assertRootFresh, loadTrustedRoot, MAX_ROOT_BYTES, rotateRoot, type TrustedRoot } from './root';
 import {
-  INITIAL_VERSIONS, MAX_TARGETS_BYTES, MAX_TIMESTAMP_BYTES, selectTarget, verifyTargetFile, verifyTargets,
+  assertFresh, INITIAL_VERSIONS, MAX_TARGETS_BYTES, MAX_TIMESTAMP_BYTES, selectTarget, verifyTargetFile, verifyTargets,
   verifyTimestamp, type ModelBinding, type SelectedTarget, type TrustedVersions,
 } from './verify';
 
@@ -93,6 +93,7 @@ export async function checkForUpdate(config: ChannelConfig, state: ChannelState,
   if (tsFile.status === 'not-modified') {
     assertRootFresh(root, now());
     assertCachedFresh(tsCache!, now());
+    if (base.active) assertFresh('targets', base.active.targetsVersion, base.active.targetsExpires, now());
     return { status: 'current', state: base };
   }
   if (tsFile.status !== 'ok') throw new LocalshelfError('NETWORK', 'timestamp.json not found');
@@ -103,7 +104,12 @@ export async function checkForUpdate(config: ChannelConfig, state: ChannelState,
     versions: { ...versions, timestamp: timestamp.version },
     timestamp: { version: timestamp.version, expires: timestamp.expires, etag: tsFile.etag },
   };
-  if (timestamp.targets.version === versions.targets) return { status: 'current', state: afterTs };
+  if (timestamp.targets.version === versions.targets) {
+    if (base.active && base.active.targetsVersion === versions.targets) {
+      assertFresh('targets', versions.targets, base.active.targetsExpires, ctx.now);
+    }
+    return { status: 'current', state: afterTs };
+  }
 
   const ref = timestamp.targets;
   if (ref.length > MAX_TARGETS_BYTES) {

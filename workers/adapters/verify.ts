@@ -33,6 +33,12 @@ export interface VerifyContext {
   readonly trusted: TrustedVersions;
   /** Current time, ms since epoch. */
   readonly now: number;
+  /**
+   * Expiry of the targets metadata already trusted (`SelectedTarget.targetsExpires` of the active adapter). When
+   * given, a timestamp that references that same targets version is rejected once it has expired: a compromised
+   * timestamp key cannot keep a stale adapter alive past the offline keys' attestation.
+   */
+  readonly trustedTargetsExpires?: string;
 }
 /** What the running model requires of an adapter. */
 export interface ModelBinding extends AdapterExpectations {
@@ -47,6 +53,8 @@ export interface SelectedTarget extends TargetFile {
   readonly path: string;
   /** Version of the targets metadata that listed it. */
   readonly targetsVersion: number;
+  /** Expiry of that targets metadata. */
+  readonly targetsExpires: string;
 }
 
 /**
@@ -94,7 +102,7 @@ export function selectTarget(targets: TargetsSigned, model: ModelBinding): Selec
   for (const [path, file] of Object.entries(targets.targets)) {
     if (file.baseModel !== model.baseModel) continue;
     if (!best || file.adapterVersion > best.adapterVersion || (file.adapterVersion === best.adapterVersion && path < best.path)) {
-      best = { ...file, path, targetsVersion: targets.version };
+      best = { ...file, path, targetsVersion: targets.version, targetsExpires: targets.expires };
     }
   }
   if (!best) {
@@ -150,12 +158,16 @@ export type UpdateVerdict =
 
 /**
  * Verifies a whole update in one call. `'current'` means the targets version is the one already trusted (nothing
- * to swap; the timestamp counter may still advance). Any failure throws a `LocalshelfError` with the code of the
+ * to swap; the timestamp counter may still advance; the trusted targets must still be fresh when
+ * `ctx.trustedTargetsExpires` is given). Any failure throws a `LocalshelfError` with the code of the
  * first failed check, and nothing in the caller's state should change.
  */
 export async function verifyUpdate(files: UpdateFiles, ctx: VerifyContext, model: ModelBinding): Promise<UpdateVerdict> {
   const timestamp = await verifyTimestamp(files.timestamp, ctx);
   if (timestamp.targets.version === ctx.trusted.targets) {
+    if (ctx.trustedTargetsExpires !== undefined) {
+      assertFresh('targets', ctx.trusted.targets, ctx.trustedTargetsExpires, ctx.now);
+    }
     return { status: 'current', versions: { timestamp: timestamp.version, targets: ctx.trusted.targets }, timestamp };
   }
   if (!files.targets || !files.adapter) {
@@ -175,7 +187,8 @@ async function checkLengthAndHash(what: string, bytes: Uint8Array, length: numbe
   if ((await sha256Hex(bytes)) !== sha256) throw new LocalshelfError('ADAPTER_HASH_MISMATCH', `${what}: sha256 differs from the signed hash`);
 }
 
-function assertFresh(what: string, version: number, expires: string, now: number): void {
+/** Throws `ADAPTER_EXPIRED` when `expires` is at or before `now`. */
+export function assertFresh(what: string, version: number, expires: string, now: number): void {
   if (now >= expiresAt(expires)) throw new LocalshelfError('ADAPTER_EXPIRED', `${what} v${version} expired at ${expires}`);
 }
 function rollback(what: string, got: number, trusted: number): LocalshelfError {
