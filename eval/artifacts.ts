@@ -38,10 +38,14 @@ export interface ModelFolder {
   readonly manifest?: EvalManifest;
   readonly matrix?: ItemMatrix;
   readonly catalogIds?: readonly string[];
+  /** catalog.json titles, row order. */
+  readonly catalogTitles?: readonly string[];
   /** Paths of the encoders that exist. */
   readonly encoders: { readonly int8?: string; readonly fp32?: string };
   /** training/train.py's metrics.json (PyTorch figures). */
   readonly torchMetrics?: Readonly<Record<string, unknown>>;
+  /** Where metrics.json was read from (this folder or the run folder above it). */
+  readonly metricsPath?: string;
   /** Dataset item ids held out of training, when this is a cold-start variant. */
   readonly coldItems?: readonly number[];
   /** Inconsistencies found (hash mismatch, size mismatch, unreadable file). */
@@ -79,6 +83,7 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
 
   let matrix: ItemMatrix | undefined;
   let catalogIds: string[] | undefined;
+  let catalogTitles: string[] | undefined;
   if (manifest) {
     const itemsPath = join(dir, manifest.files.items);
     if (existsSync(itemsPath)) {
@@ -94,8 +99,13 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
         problems.push(`${manifest.files.items}: ${(e as Error).message}`);
       }
     }
-    const catalog = readJson(join(dir, manifest.files.catalog), problems) as { items?: { id: string }[] } | undefined;
-    if (catalog?.items) catalogIds = catalog.items.map((i) => String(i.id));
+    const catalog = readJson(join(dir, manifest.files.catalog), problems) as
+      | { items?: { id: string; title?: string }[] }
+      | undefined;
+    if (catalog?.items) {
+      catalogIds = catalog.items.map((i) => String(i.id));
+      catalogTitles = catalog.items.map((i) => i.title ?? '');
+    }
     if (catalogIds && catalogIds.length !== manifest.numItems) {
       problems.push(`catalog.json has ${catalogIds.length} items, manifest says ${manifest.numItems}`);
     }
@@ -113,8 +123,9 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
     ...(manifest && { manifest }),
     ...(matrix && { matrix }),
     ...(catalogIds && { catalogIds }),
+    ...(catalogTitles && { catalogTitles }),
     encoders,
-    ...(torchMetrics && { torchMetrics }),
+    ...(torchMetrics && { torchMetrics, metricsPath: join(runDir, 'metrics.json') }),
     ...coldItemsOf(dir, runDir, manifest, problems),
     problems,
   };

@@ -2,6 +2,8 @@
  * Render EVAL.md from evaluation results: per dataset, ONNX int8 (what the browser runs) vs ONNX fp32 vs the
  * PyTorch figure from metrics.json, with and without history exclusion, cold start, and the published anchors.
  */
+import { relative } from 'node:path';
+import { torchFigures, type ModelFolder } from './artifacts';
 import type { MetricSummary } from './metrics';
 
 /** Metrics of one model variant on one test set. */
@@ -122,4 +124,20 @@ export function summaryFromTorch(node: Readonly<Record<string, number>> | undefi
     ndcg[k] = node?.[`NDCG@${k}`] ?? NaN;
   }
   return { users: users ?? 0, hr, ndcg, mrr: NaN, usersWithTies: 0, ndcgStdErr: NaN };
+}
+
+/** The PyTorch row for a split (and subset) of a run's metrics.json, if it has one. */
+export function torchRow(folder: ModelFolder | undefined, split: string, root: string, subset?: string): VariantResult | undefined {
+  const ex = torchFigures(folder?.torchMetrics, split, 'exclude_history', subset);
+  if (!ex || !folder) return undefined;
+  const all = torchFigures(folder.torchMetrics, split, 'all', subset);
+  const node = folder.torchMetrics?.[split] as Record<string, unknown> | undefined;
+  const users = (subset ? (node?.[subset] as { users?: number } | undefined)?.users : (node?.users as number)) ?? 0;
+  return {
+    label: 'PyTorch (training)',
+    source: `\`${relative(root, folder.metricsPath!)}\``,
+    excluded: summaryFromTorch(ex, users),
+    all: summaryFromTorch(all, users),
+    fromTorch: true,
+  };
 }
