@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ModelFolder } from './artifacts';
 import type { TestSet } from './datasets';
-import { torchRow, type ResultTable, type VariantResult } from './report';
+import { describeFolder, torchRow, type ResultTable, type VariantResult } from './report';
 import { openEncoder } from './run-model';
 import { runVariant, type Ran, type RunSettings } from './run-variant';
 import { replaceRows, rowCosines, textVectors } from './text-vectors';
@@ -53,6 +53,7 @@ export async function coldStart(
   const torch = torchRow(cold, 'test', s.root, 'cold_target');
   if (torch) variants.push({ ...torch, label: 'PyTorch (cold-start training)' });
   if (warm) variants.push(warm.result('normal model (IDs trained), same users', mask));
+  notes.push(`Cold-start model: ${describeFolder(cold, s.root)}.`);
   tables.push({
     title: `cold start (${cold.coldItems.length} items never seen in training)`,
     note:

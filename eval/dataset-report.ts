@@ -9,7 +9,7 @@ import { coldStart } from './cold-start';
 import type { TestSet } from './datasets';
 import { pairedNdcgDiff } from './metrics';
 import type { DatasetSection, ResultTable, VariantResult } from './report';
-import { torchRow } from './report';
+import { describeFolder, torchRow } from './report';
 import { runVariant, type Ran, type RunSettings } from './run-variant';
 
 export type { RunSettings } from './run-variant';
@@ -139,5 +139,8 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
     const cold = pickFolder(spec.coldDirs, (f) => Boolean(f.manifest));
     await coldStart(cold, spec.test, s, tables, notes, int8);
   }
-  return { title: spec.title, protocol: spec.test.protocol, tables, notes };
+  const used = [int8Folder, trained.encoders.fp32 || trained.torchMetrics ? trained : undefined];
+  const byDir = new Map(used.filter((f): f is ModelFolder => Boolean(f)).map((f) => [f.dir, f]));
+  const artifacts = [...byDir.values()].map((f) => describeFolder(f, s.root));
+  return { title: spec.title, protocol: spec.test.protocol, tables, notes, artifacts };
 }

@@ -33,6 +33,8 @@ export interface DatasetSection {
   readonly tables: readonly ResultTable[];
   /** Plain sentences: agreement checks, targets met or missed, missing artifacts and the command to make them. */
   readonly notes: readonly string[];
+  /** Which model files were evaluated (hashes, training run facts). */
+  readonly artifacts?: readonly string[];
 }
 
 /** The whole report. */
@@ -108,6 +110,7 @@ export function renderReport(r: Report): string {
   ];
   for (const s of r.sections) {
     out.push(`## ${s.title}`, '', `Protocol: ${s.protocol}.`, '');
+    if (s.artifacts?.length) out.push('Models evaluated:', '', ...s.artifacts.map((a) => `- ${a}`), '');
     for (const t of s.tables) out.push(table(t));
     if (s.notes.length) out.push(...s.notes.map((n) => `- ${n}`), '');
   }
@@ -140,4 +143,15 @@ export function torchRow(folder: ModelFolder | undefined, split: string, root: s
     all: summaryFromTorch(all, users),
     fromTorch: true,
   };
+}
+
+/** One line naming a model folder: encoder hash (what adapters bind to) and the training run's facts. */
+export function describeFolder(f: ModelFolder, root: string): string {
+  const hash = f.manifest?.sha256?.['encoder.int8.onnx'];
+  const train = f.torchMetrics?.train as { epochs?: number; best_epoch?: number; seconds?: number } | undefined;
+  const parts = [`\`${relative(root, f.dir) || '.'}\``];
+  if (hash) parts.push(`encoder.int8.onnx sha256 \`${hash.slice(0, 16)}…\``);
+  if (f.manifest) parts.push(`dim ${f.manifest.dim}, maxLen ${f.manifest.maxLen}, ${f.manifest.numItems} items`);
+  if (train) parts.push(`trained ${train.epochs} epochs (best ${train.best_epoch}) in ${Math.round(train.seconds ?? 0)} s`);
+  return parts.join('; ');
 }
