@@ -9,11 +9,28 @@ import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
 import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult } from './protocol';
 import type { Progress } from './progress';
+import { resolveSearchOptions, type AddItemsResult, type NewItem, type SearchOptions, type SearchRequest, type SearchResult } from './search';
 
 /** Per-call options every async method takes. */
 export interface CallOptions {
   signal?: AbortSignal;
 }
+
+/** Products added at run time. */
+export interface CatalogApi {
+  /**
+   * Adds products the shipped catalog lacks. Each is embedded on the device by the text encoder and is
+   * searchable and recommendable as soon as the promise resolves (for this session: call it again after a
+   * reload). All or nothing: one invalid item rejects with `INVALID_ARGUMENT` and adds none.
+   */
+  add(items: NewItem[], options?: CallOptions): Promise<AddItemsResult>;
+}
+
+/** Options of {@link createRecommender}: the recommender's, plus `search`. */
+export type CreateRecommenderOptions = RecommenderOptions & {
+  /** Text encoder and offline copies for search and `catalog.add()` (see {@link SearchOptions}). */
+  search?: SearchOptions;
+};
 
 /** The shopper's on-device history. */
 export interface HistoryApi {
@@ -109,6 +126,31 @@ export class Recommender {
     });
   }
 
+  /**
+   * Products for `query`, best first: lexical (MiniSearch) and semantic (text encoder) candidates fused, then
+   * re-ranked with the shopper's history unless `personalize: false`. Each result says why it is there.
+   * An empty query gives no results; a query over 512 characters or not a string rejects with `INVALID_QUERY`.
+   */
+  search(query: string, request: SearchRequest = {}, options: CallOptions = {}): Promise<SearchResult> {
+    const callId = ++this.#callId;
+    return this.#guard.run(() => this.#remote.search(query, request, callId), {
+      name: 'search()',
+      timeoutMs: this.#options.callTimeoutMs,
+      signal: options.signal,
+      onAbort: (reason) => void this.#remote.abort(callId, String(reason)).catch(() => undefined),
+    });
+  }
+
+  /** Run-time additions to the catalog. */
+  readonly catalog: CatalogApi = {
+    add: (items: NewItem[], options: CallOptions = {}) =>
+      this.#guard.run(() => this.#remote.addItems(items), {
+        name: 'catalog.add()',
+        timeoutMs: this.#options.callTimeoutMs,
+        signal: options.signal,
+      }),
+  };
+
   /** The shopper's history: export it or delete it. */
   readonly history: HistoryApi = {
     export: (options: CallOptions = {}) =>
@@ -178,9 +220,10 @@ function watchLifeLock(guard: CallGuard, lockName: string | undefined): void {
  * @throws LocalshelfError `INVALID_ARGUMENT`, `MODEL_FETCH`, `MODEL_CORRUPT`, `BACKEND_UNAVAILABLE`, `STORAGE`,
  * `WORKER_FAILED`, `TIMEOUT`, `ABORTED`
  */
-export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+export async function createRecommender(options: CreateRecommenderOptions): Promise<Recommender> {
   const base = typeof location === 'undefined' ? 'http://localhost/' : location.href;
   const resolved = resolveOptions(options, base);
+  const search = resolveSearchOptions(options.search, base);
   if (options.signal?.aborted) throw new LocalshelfError('ABORTED', 'createRecommender() was aborted', { cause: options.signal.reason });
   installErrorTransfer();
   let worker: Worker;
@@ -199,7 +242,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   try {
     const ready = await guard.run(
       async () => {
-        const info = await remote.init({ ...engineConfig, lifeLock }, onProgress ? proxy((p: Progress) => onProgress(p)) : undefined);
+        const info = await remote.init({ ...engineConfig, lifeLock, search }, onProgress ? proxy((p: Progress) => onProgress(p)) : undefined);
         watchLifeLock(guard, lifeLock);
         return info;
       },

@@ -3,7 +3,19 @@
  * {@link createRecommender}.
  * @packageDocumentation
  */
-export { createRecommender, Recommender, type CallOptions, type HistoryApi } from './client';
+export { createRecommender, Recommender, type CallOptions, type CatalogApi, type CreateRecommenderOptions, type HistoryApi } from './client';
+export {
+  MAX_QUERY_LENGTH,
+  TEXT_DTYPES,
+  type AddItemsResult,
+  type NewItem,
+  type SearchHit,
+  type SearchOptions,
+  type SearchReasons,
+  type SearchRequest,
+  type SearchResult,
+  type TextDtype,
+} from './search';
 export { LocalshelfError, isLocalshelfError, ERROR_CODES, type ErrorCode } from './errors';
 export {
   EVENT_TYPES,

@@ -5,6 +5,7 @@
 import type { StoredEvent, TrackEvent } from './events';
 import type { Progress } from './progress';
 import type { ResolvedOptions } from './options';
+import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from './search';
 
 /** Which backend runs the encoder, and why the other one does not. */
 export interface BackendInfo {
@@ -24,6 +25,11 @@ export interface ReadyInfo {
   backend: BackendInfo;
   model: { name: string; dim: number; maxLen: number; items: number; sha256: string };
   history: { events: number };
+  /** What search runs on: the lexical index, and the text encoder (`null`: lexical only). */
+  search?: {
+    lexical: { library: 'minisearch'; documents: number; restored: boolean };
+    text: { model: string; dim: number; semantic: boolean } | null;
+  };
 }
 
 /** A catalog entry as results carry it. */
@@ -62,6 +68,8 @@ export interface RecommendResult {
 export type EngineConfig = Omit<ResolvedOptions, 'initTimeoutMs' | 'callTimeoutMs'> & {
   /** Name of a Web Lock the worker holds for its lifetime, so the client learns when it dies. */
   lifeLock?: string;
+  /** Search options, resolved (src/search.ts). */
+  search?: ResolvedSearchOptions;
 };
 
 /** The API the worker exposes through comlink. `callId` ties a call to an abort request. */
@@ -69,6 +77,8 @@ export interface EngineApi {
   init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo>;
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
+  search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;
+  addItems(items: NewItem[]): Promise<AddItemsResult>;
   exportHistory(): Promise<StoredEvent[]>;
   clearHistory(): Promise<void>;
   abort(callId: number, reason?: string): void;

@@ -15,6 +15,9 @@ import { ShopperProfile } from './history/profile';
 import { HistoryStore } from './history/store';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
+import { historyRows, offlineAssets, openSearch } from './search/bridge';
+import type { SearchEngine, SearchContext } from './search/engine';
+import type { AddItemsResult, NewItem, SearchRequest, SearchResult } from '../src/search';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
@@ -29,6 +32,7 @@ interface Ready {
   buffers: EncoderInputBuffers;
   scores: Float32Array;
   info: ReadyInfo;
+  search: SearchEngine;
 }
 
 export class RecommenderService implements EngineApi {
@@ -42,7 +46,8 @@ export class RecommenderService implements EngineApi {
       // Held until this worker dies; the client waits on it to learn of our death.
       void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
     }
-    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress });
+    const fetch = await offlineAssets(config);
+    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
     const [opened, store] = await Promise.all([
       openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
       HistoryStore.open(config.storageName, config.historyCap),
@@ -56,22 +61,26 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.A`] = new opened.ort.Tensor('float32', new Float32Array(rank * t.in), [rank, t.in]);
       loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
     }
+    const catalog = new CatalogIndex(model.catalog);
+    const search = await openSearch({ config, manifest, catalog, matrix, opened, fetch, onProgress });
     const info: ReadyInfo = {
       backend: opened.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256 },
       history: { events: await store.count() },
+      search: search.info,
     };
     this.#ready = {
       manifest,
       opened,
       matrix,
-      catalog: new CatalogIndex(model.catalog),
+      catalog,
       store,
       profile,
       loraFeeds,
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       scores: new Float32Array(matrix.rows),
       info,
+      search,
     };
     onProgress?.({ status: 'ready', backend: opened.info.name });
     return info;
@@ -173,6 +182,31 @@ export class RecommenderService implements EngineApi {
     const result = this.#runQueue.then(run, run);
     this.#runQueue = result.catch(() => undefined);
     return result;
+  }
+
+  search(query: string, request: SearchRequest, callId: number): Promise<SearchResult> {
+    const ready = this.#need();
+    const abort = new AbortController();
+    this.#aborts.set(callId, abort);
+    return ready.search.search(query, request, this.#searchContext(ready), abort.signal).finally(() => this.#aborts.delete(callId));
+  }
+
+  async addItems(items: NewItem[]): Promise<AddItemsResult> {
+    const ready = this.#need();
+    const { catalog, matrix, result } = await ready.search.addItems(items, this.#searchContext(ready));
+    Object.assign(ready, { catalog, matrix, scores: new Float32Array(matrix.rows) });
+    return result;
+  }
+
+  #searchContext(ready: Ready): SearchContext {
+    return {
+      catalog: ready.catalog,
+      matrix: ready.matrix,
+      userVector: async () => {
+        const rows = historyRows(ready.profile, ready.catalog, ready.manifest.maxLen);
+        return rows.length ? { vector: await this.#encode(ready, rows), used: rows.length } : undefined;
+      },
+    };
   }
 
   async exportHistory(): Promise<StoredEvent[]> {

@@ -17,7 +17,7 @@ const READY: ReadyInfo = {
 };
 
 /** An engine that behaves as the test needs; it speaks the real protocol. */
-class FakeEngine implements EngineApi {
+class FakeEngine implements Omit<EngineApi, 'search' | 'addItems'> {
   config: EngineConfig | undefined;
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];

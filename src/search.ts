@@ -1,0 +1,143 @@
+/**
+ * Public types of search and run-time catalog additions, and the one-time resolution of the search options.
+ * The work happens in the worker (`workers/search/`); this file stays small because it ships on the main thread.
+ */
+import { LocalshelfError } from './errors';
+import type { CatalogItem } from './protocol';
+
+/** Which ONNX file of a transformers.js model folder runs (`onnx/model_quantized.onnx` for `'q8'`). */
+export const TEXT_DTYPES = ['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4'] as const;
+export type TextDtype = (typeof TEXT_DTYPES)[number];
+
+/** Search options of `createRecommender({ search })`. */
+export interface SearchOptions {
+  /**
+   * The text encoder: a transformers.js model folder (`config.json`, `tokenizer.json`, `tokenizer_config.json`,
+   * `onnx/model_quantized.onnx`), as a URL (absolute or relative to the page), or a Hugging Face style model id
+   * (`'Xenova/all-MiniLM-L6-v2'`) served under {@link SearchOptions.textModelPath}. Never fetched from a hub.
+   * `false` turns the encoder off: search is lexical only and `catalog.add()` rejects.
+   * @defaultValue the `text/` folder named by the manifest (`manifest.files.text`), resolved against it
+   */
+  textModel?: string | URL | false;
+  /** Where model ids are looked up (transformers.js' `localModelPath`). @defaultValue `'/models/'` */
+  textModelPath?: string | URL;
+  /** Which ONNX weights of the text model run. @defaultValue `'q8'` */
+  textDtype?: TextDtype;
+  /**
+   * Keep model files in Cache Storage (keyed by URL, checked against the manifest's sha256) and use them when
+   * the network fails, so search and recommendations work offline once loaded.
+   * @defaultValue `true`
+   */
+  offlineCache?: boolean;
+}
+
+/** {@link SearchOptions} with defaults applied and URLs made absolute. */
+export interface ResolvedSearchOptions {
+  /** Folder URL of the text model (ends with `/`), or `false`; `undefined` = the manifest's own `text/`. */
+  textModel: string | false | undefined;
+  textDtype: TextDtype;
+  offlineCache: boolean;
+}
+
+/** What `search()` takes besides the query. */
+export interface SearchRequest {
+  /** How many results. @defaultValue `10` */
+  k?: number;
+  /** Re-rank with the shopper's history (when there is any). @defaultValue `true` */
+  personalize?: boolean;
+  /** Restrict results to these item ids (e.g. what is in stock). */
+  filter?: { ids?: readonly string[] };
+}
+
+/** Why a result is there. Every field is present; zero means "this signal did not contribute". */
+export interface SearchReasons {
+  /** Catalog terms the query matched (after lower-casing; prefix and typo matches show the catalog's term). */
+  matchedTerms: string[];
+  /** BM25 score of the lexical match (0 when the item came from semantic retrieval only). */
+  lexical: number;
+  /** Cosine similarity of the query's text vector and the item's vector (0 without a text encoder). */
+  semantic: number;
+  /** What the shopper's history added to (or took from) the score; 0 when not personalized. */
+  personal: number;
+}
+
+export interface SearchHit extends CatalogItem {
+  /** Final score: relevance plus personal boost. Results are sorted by it, best first. */
+  score: number;
+  /** Relevance before personalization (weighted lexical + semantic, each scaled to 0..1 over the candidates). */
+  relevance: number;
+  why: SearchReasons;
+  /** True for an item added at run time with `catalog.add()`. */
+  added?: boolean;
+}
+
+export interface SearchResult {
+  items: SearchHit[];
+  /** The query as searched: trimmed, whitespace collapsed. */
+  query: string;
+  /** True when the shopper's history re-ranked the results. */
+  personalized: boolean;
+  /** History events that fed the user vector (0 when not personalized). */
+  historyUsed: number;
+  /** How many candidates each retriever produced before fusion. */
+  candidates: { lexical: number; semantic: number };
+  /** Time spent in the worker, ms. */
+  elapsedMs: number;
+}
+
+/**
+ * A product added at run time. Its vector is the text encoder's vector of `title` (the text the catalog's own
+ * vectors were trained on); `text` is searched lexically too.
+ */
+export interface NewItem {
+  /** Catalog id, unique (1..256 characters). */
+  id: string;
+  title: string;
+  /** More searchable text (brand, category, description). */
+  text?: string;
+}
+
+export interface AddItemsResult {
+  /** How many items were added. */
+  added: number;
+  /** Catalog size after the call. */
+  catalogSize: number;
+  elapsedMs: number;
+}
+
+/** Longest accepted query in characters; longer ones reject with `INVALID_QUERY`. */
+export const MAX_QUERY_LENGTH = 512;
+/** Most items one `catalog.add()` call takes. */
+export const MAX_ADD_ITEMS = 5000;
+
+const MODEL_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+function folderUrl(value: string | URL, name: string, base: string): string {
+  let href: string;
+  try {
+    href = new URL(String(value), base).href;
+  } catch (cause) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${String(value)}`, { cause });
+  }
+  return href.endsWith('/') ? href : `${href}/`;
+}
+
+/** Applies defaults once and validates; throws `INVALID_ARGUMENT`. */
+export function resolveSearchOptions(options: SearchOptions | undefined, base: string): ResolvedSearchOptions {
+  const o = options ?? {};
+  if (typeof o !== 'object' || o === null) throw new LocalshelfError('INVALID_ARGUMENT', 'options.search must be an object');
+  const textDtype = o.textDtype ?? 'q8';
+  if (!(TEXT_DTYPES as readonly string[]).includes(textDtype)) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textDtype must be one of ${TEXT_DTYPES.join(', ')}; got ${String(textDtype)}`);
+  }
+  let textModel: ResolvedSearchOptions['textModel'];
+  if (o.textModel === false) textModel = false;
+  else if (o.textModel !== undefined) {
+    const raw = String(o.textModel);
+    if (MODEL_ID.test(raw)) {
+      const root = folderUrl(o.textModelPath ?? '/models/', 'options.search.textModelPath', base);
+      textModel = folderUrl(raw, 'options.search.textModel', root);
+    } else textModel = folderUrl(raw, 'options.search.textModel', base);
+  }
+  return { textModel, textDtype, offlineCache: o.offlineCache ?? true };
+}

@@ -1,0 +1,65 @@
+/**
+ * An optional offline layer for model files: a `fetch` that goes to the network first, keeps a copy of every
+ * good answer in Cache Storage (keyed by URL), and answers from that copy when the network fails. The bytes
+ * still go through the caller's checks (sha256 from the manifest), so a stale or damaged copy is rejected.
+ *
+ * The application shell (HTML, scripts) is the app's own business (its service worker or HTTP caching).
+ */
+
+/** Cache Storage name of localshelf's copies. */
+export const ASSET_CACHE_NAME = 'localshelf-assets';
+
+type Fetch = typeof fetch;
+
+/** Opens the cache; `undefined` where Cache Storage is missing (insecure context, some private modes). */
+export async function openAssetCache(name = ASSET_CACHE_NAME): Promise<Cache | undefined> {
+  try {
+    return typeof caches === 'undefined' ? undefined : await caches.open(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function urlOf(input: RequestInfo | URL): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
+/**
+ * Wraps `base` (network first, Cache Storage fallback). Only successful GETs that are not HTML pages are kept.
+ * `pending` settles once the copies started so far are written.
+ */
+export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Promise<void> } {
+  const writes = new Set<Promise<unknown>>();
+  const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = urlOf(input);
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    let response: Response;
+    try {
+      response = await base(input, init);
+    } catch (error) {
+      if (init?.signal?.aborted || method !== 'GET') throw error;
+      const copy = await cache.match(url).catch(() => undefined);
+      if (copy) return copy;
+      throw error;
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (method === 'GET' && response.status === 200 && !type.includes('text/html')) {
+      const write = cache.put(url, response.clone()).catch(() => undefined);
+      writes.add(write);
+      void write.finally(() => writes.delete(write));
+    }
+    return response;
+  };
+  return Object.assign(wrapped as Fetch, { pending: async () => void (await Promise.all([...writes])) });
+}
+
+/**
+ * Routes this worker's own `.wasm` downloads (onnxruntime-web's runtime, fetched by its Emscripten loader with
+ * the global `fetch`) through {@link offlineFetch}. Call once, at start-up, inside the worker.
+ */
+export function cacheWasmDownloads(cache: Cache): void {
+  const original = globalThis.fetch.bind(globalThis);
+  const cached = offlineFetch(original, cache);
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
+    /\.wasm(\?|$)/.test(urlOf(input)) ? cached(input, init) : original(input, init)) as Fetch;
+}

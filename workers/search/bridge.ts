@@ -1,0 +1,79 @@
+/**
+ * What the recommender service calls to set search up, so that `workers/service.ts` stays a dispatcher:
+ * the offline layer for model files, the search engine over the loaded model, and the history as encoder rows.
+ */
+import type { ItemEventType } from '../../src/events';
+import type { Progress } from '../../src/progress';
+import type { EngineConfig } from '../../src/protocol';
+import type { CatalogIndex } from '../catalog-index';
+import type { EventTypeId, HistoryEvent } from '../engine/encoder-input';
+import type { ItemMatrix } from '../engine/item-matrix';
+import type { ShopperProfile } from '../history/profile';
+import { cacheWasmDownloads, offlineFetch, openAssetCache } from '../runtime/asset-cache';
+import type { OpenedSession } from '../runtime/backend';
+import { fetchFile } from '../runtime/fetch-file';
+import type { Manifest } from '../runtime/load-model';
+import { SearchEngine } from './engine';
+
+const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
+
+/**
+ * With `search.offlineCache` on (the default) and Cache Storage available: a fetch that keeps copies of model
+ * files and answers from them offline, also for onnxruntime's `.wasm`. `undefined` otherwise (plain fetch).
+ */
+export async function offlineAssets(config: EngineConfig): Promise<typeof fetch | undefined> {
+  if (config.search?.offlineCache === false) return undefined;
+  const cache = await openAssetCache();
+  if (!cache) return undefined;
+  cacheWasmDownloads(cache);
+  return offlineFetch(globalThis.fetch, cache);
+}
+
+export interface OpenSearchArgs {
+  config: EngineConfig;
+  manifest: Manifest;
+  catalog: CatalogIndex;
+  matrix: ItemMatrix;
+  opened: OpenedSession;
+  fetch?: typeof fetch;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Opens the search engine for the loaded model (text files checked against the manifest's sha256). */
+export function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
+  const folder = new URL('.', a.config.modelUrl).href;
+  const textFolder = a.manifest.files.text ? new URL(a.manifest.files.text, a.config.modelUrl).href : undefined;
+  return SearchEngine.open({
+    options: a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true },
+    manifestTextFolder: textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`),
+    catalog: a.catalog,
+    matrix: a.matrix,
+    catalogSha256: a.manifest.sha256[a.manifest.files.catalog] ?? '',
+    databaseName: `${a.config.storageName}-search`,
+    ort: a.opened.ort,
+    executionProvider: 'wasm',
+    fetchFile: (url) => {
+      // Files of the model folder carry a sha256 in the manifest (e.g. "text/onnx/model_quantized.onnx").
+      const name = url.startsWith(folder) ? url.slice(folder.length) : url;
+      a.onProgress?.({ status: 'initiate', file: name });
+      return fetchFile(url, {
+        sha256: a.manifest.sha256[name],
+        fetch: a.fetch,
+        onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
+      }).then((bytes) => {
+        a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
+        return bytes;
+      });
+    },
+  });
+}
+
+/** The shopper's recent item events as encoder rows (events of unknown items skipped), most recent last. */
+export function historyRows(profile: ShopperProfile, catalog: CatalogIndex, maxLen: number): HistoryEvent[] {
+  const rows: HistoryEvent[] = [];
+  for (const e of profile.recent) {
+    const row = catalog.row(e.itemId);
+    if (row !== undefined) rows.push({ row, type: TYPE_ID[e.type] });
+  }
+  return rows.slice(-maxLen);
+}

@@ -1,0 +1,186 @@
+/**
+ * The search engine of one worker: the lexical index (MiniSearch, persisted in IndexedDB), the text encoder
+ * (transformers.js on the worker's onnxruntime), hybrid fusion and the personal re-rank, and run-time
+ * catalog additions. The recommender service owns the catalog, the item matrix and the history; it hands them in.
+ */
+import { LocalshelfError } from '../../src/errors';
+import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from '../../src/search';
+import type { CatalogIndex } from '../catalog-index';
+import type { ItemMatrix } from '../engine/item-matrix';
+import { checkNewItems, growCatalog } from './add-items';
+import { CANDIDATES, DEFAULT_WEIGHTS, fuse, type FusionWeights } from './fuse';
+import { IndexStore } from './index-store';
+import { LEXICAL_INDEX_VERSION, LexicalIndex, type LexicalDoc } from './lexical-index';
+import { checkSearchRequest, MAX_QUERY_TERMS } from './query';
+import { cosineAll, rowNorms } from './semantic';
+import { openTextEncoder, type TextEncoder, type TextEncoderOptions } from './text-encoder';
+
+/** What the service hands in on every call. */
+export interface SearchContext {
+  catalog: CatalogIndex;
+  matrix: ItemMatrix;
+  /** The shopper's user vector and how many events made it; `undefined` without usable history. */
+  userVector(): Promise<{ vector: Float32Array; used: number } | undefined>;
+}
+
+export interface OpenSearchOptions {
+  options: ResolvedSearchOptions;
+  /** Folder of the manifest's own text tower (`manifest.files.text` resolved), if it names one. */
+  manifestTextFolder?: string;
+  catalog: CatalogIndex;
+  matrix: ItemMatrix;
+  /** sha256 of catalog.json: the persisted lexical index is keyed by it. */
+  catalogSha256: string;
+  /** IndexedDB name of the persisted index. */
+  databaseName: string;
+  ort: TextEncoderOptions['ort'];
+  executionProvider?: string;
+  fetchFile: (url: string) => Promise<Uint8Array>;
+  weights?: FusionWeights;
+}
+
+/** What search runs on, reported in `ReadyInfo.search`. */
+export interface SearchInfo {
+  lexical: { library: 'minisearch'; documents: number; restored: boolean };
+  /** Folder of the text encoder and its output size, or `null` when search is lexical only. */
+  text: { model: string; dim: number; semantic: boolean } | null;
+}
+
+export class SearchEngine {
+  readonly info: SearchInfo;
+  readonly #lexical: LexicalIndex;
+  readonly #text: TextEncoder | undefined;
+  readonly #baseRows: number;
+  readonly #weights: FusionWeights;
+  #norms: Float32Array;
+  #cos: Float32Array;
+
+  private constructor(lexical: LexicalIndex, text: TextEncoder | undefined, info: SearchInfo, matrix: ItemMatrix, weights: FusionWeights) {
+    this.#lexical = lexical;
+    this.#text = text;
+    this.info = info;
+    this.#baseRows = matrix.rows;
+    this.#weights = weights;
+    this.#norms = rowNorms(matrix);
+    this.#cos = new Float32Array(matrix.rows);
+  }
+
+  static async open(o: OpenSearchOptions): Promise<SearchEngine> {
+    const folder = o.options.textModel === false ? undefined : (o.options.textModel ?? o.manifestTextFolder);
+    const [lexical, text] = await Promise.all([
+      openLexical(o),
+      folder ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile }) : undefined,
+    ]);
+    const info: SearchInfo = {
+      lexical: { library: 'minisearch', documents: lexical.index.size, restored: lexical.restored },
+      text: text ? { model: text.folder, dim: text.dim, semantic: text.dim === o.matrix.dim } : null,
+    };
+    return new SearchEngine(lexical.index, text, info, o.matrix, o.weights ?? DEFAULT_WEIGHTS);
+  }
+
+  /** Hybrid search with an optional personal re-rank. @throws LocalshelfError `INVALID_QUERY`, `INVALID_ARGUMENT`, `INFERENCE` */
+  async search(query: unknown, request: SearchRequest | undefined, ctx: SearchContext, signal?: AbortSignal): Promise<SearchResult> {
+    const started = performance.now();
+    const r = checkSearchRequest(query, request);
+    const empty: SearchResult = { items: [], query: r.query, personalized: false, historyUsed: 0, candidates: { lexical: 0, semantic: 0 }, elapsedMs: 0 };
+    const terms = this.#lexical.terms(r.query).slice(0, MAX_QUERY_TERMS);
+    if (r.query.length === 0 || (terms.length === 0 && !this.#semanticOn(ctx))) return { ...empty, elapsedMs: performance.now() - started };
+    const mask = allowMask(ctx.catalog, r.filterIds);
+    const lexical = this.#lexical.search(terms, CANDIDATES.lexical);
+    let semantic: Float32Array | undefined;
+    if (this.#semanticOn(ctx)) {
+      const vector = await this.#text!.embed([r.query]);
+      if (this.#cos.length < ctx.matrix.rows) this.#cos = new Float32Array(ctx.matrix.rows);
+      semantic = cosineAll(ctx.matrix, this.#norms, vector, this.#cos);
+    }
+    if (signal?.aborted) throw new LocalshelfError('ABORTED', 'search() was aborted', { cause: signal.reason });
+    const user = r.personalize ? await ctx.userVector() : undefined;
+    const personal = user ? personalScorer(ctx.matrix, user.vector) : undefined;
+    const hits = fuse({ lexical, semantic, rows: ctx.matrix.rows, mask, personal, weights: this.#weights });
+    const items = hits.slice(0, r.k).map((h) => {
+      const e = ctx.catalog.entries[h.row]!;
+      return {
+        id: e.id,
+        title: e.title,
+        score: h.score,
+        relevance: h.relevance,
+        why: { matchedTerms: h.terms, lexical: h.lexical, semantic: h.semantic, personal: h.personal },
+        ...(h.row >= this.#baseRows ? { added: true } : {}),
+      };
+    });
+    return {
+      items,
+      query: r.query,
+      personalized: personal !== undefined,
+      historyUsed: user?.used ?? 0,
+      candidates: { lexical: lexical.length, semantic: semantic ? Math.min(CANDIDATES.semantic, ctx.matrix.rows) : 0 },
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * Embeds new products and returns the grown catalog and matrix; the lexical index takes them at once.
+   * @throws LocalshelfError `INVALID_ARGUMENT`, `NOT_READY` (no text encoder, or one whose vectors do not fit the matrix), `INFERENCE`
+   */
+  async addItems(raw: unknown, ctx: SearchContext): Promise<{ catalog: CatalogIndex; matrix: ItemMatrix; result: AddItemsResult }> {
+    const started = performance.now();
+    const items = checkNewItems(raw, ctx.catalog);
+    if (!this.#semanticOn(ctx)) {
+      throw new LocalshelfError('NOT_READY', 'catalog.add() needs a text encoder whose vectors have the item matrix\'s size (search.textModel)');
+    }
+    const vectors = await this.#text!.embed(items.map((it) => it.title));
+    const from = ctx.matrix.rows;
+    const grown = growCatalog(ctx.catalog, ctx.matrix, items, vectors);
+    const norms = new Float32Array(grown.matrix.rows);
+    norms.set(this.#norms.subarray(0, from));
+    this.#norms = rowNorms(grown.matrix, from, norms);
+    this.#lexical.add(items.map((it: NewItem, i): LexicalDoc => ({ id: from + i, title: it.title, text: it.text ?? '' })));
+    return { ...grown, result: { added: items.length, catalogSize: grown.catalog.size, elapsedMs: performance.now() - started } };
+  }
+
+  #semanticOn(ctx: SearchContext): boolean {
+    return this.#text !== undefined && this.#text.dim === ctx.matrix.dim;
+  }
+}
+
+async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex; restored: boolean }> {
+  const key = `${o.catalogSha256}:v${LEXICAL_INDEX_VERSION}`;
+  const store = await IndexStore.open(o.databaseName);
+  try {
+    const json = await store?.load(key);
+    if (json) {
+      try {
+        const index = await LexicalIndex.fromJSON(json);
+        if (index.size === o.catalog.size) return { index, restored: true };
+      } catch {
+        /* a damaged record: rebuild below */
+      }
+    }
+    const index = LexicalIndex.build(o.catalog.entries.map((e, row) => ({ id: row, title: e.title })));
+    await store?.save(key, index.toJSON(), index.size);
+    return { index, restored: false };
+  } finally {
+    store?.close();
+  }
+}
+
+/** Non-zero for rows outside `filter.ids` (undefined when there is no filter). */
+function allowMask(catalog: CatalogIndex, ids: readonly string[] | undefined): Uint8Array | undefined {
+  if (ids === undefined) return undefined;
+  const mask = new Uint8Array(catalog.size).fill(1);
+  for (const id of ids) {
+    const row = catalog.row(id);
+    if (row !== undefined) mask[row] = 0;
+  }
+  return mask;
+}
+
+/** `user · item` for one row, from the int8 matrix. */
+function personalScorer(matrix: ItemMatrix, user: Float32Array): (row: number) => number {
+  const { dim, q, scales } = matrix;
+  return (row) => {
+    let s = 0;
+    for (let j = 0, o = row * dim; j < dim; j++) s += q[o + j]! * user[j]!;
+    return scales[row]! * s;
+  };
+}
