@@ -203,8 +203,9 @@ export function fakeFetch(
     if ((options.honourEtag ?? true) && inm === etag) return new Response(null, { status: 304, headers: { ETag: etag } });
     let at = 0;
     const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
+      async pull(controller) {
         if (file.endless) {
+          await new Promise((resolve) => setTimeout(resolve, 0)); // like a network: data arrives in macrotasks
           controller.enqueue(new Uint8Array(chunk).fill(0x20));
           log.bytesSent += chunk;
           return;
