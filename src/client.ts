@@ -72,6 +72,11 @@ export class Recommender {
     return this.#ready.model;
   }
 
+  /** What search runs on: the lexical index (and whether it was restored from IndexedDB) and the text encoder. */
+  get searchInfo(): ReadyInfo['search'] {
+    return this.#ready.search;
+  }
+
   /** True once {@link dispose} ran or the worker died. */
   get disposed(): boolean {
     return this.#disposed || this.#guard.fatal !== undefined;

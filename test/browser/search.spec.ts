@@ -1,30 +1,180 @@
 /**
- * Search end to end in real headless Chromium: built package, real worker, transformers.js text encoder on the
- * worker's onnxruntime-web, MiniSearch index persisted in IndexedDB, the shipped Beauty model.
+ * Search end to end in real headless Chromium: the built package, a real worker, the transformers.js text
+ * encoder on the worker's onnxruntime-web, the MiniSearch index persisted in IndexedDB, the shipped Beauty model.
  */
+import type { Route } from '@playwright/test';
 import { expect, MODEL as SHIPPED, test } from './fixtures';
 
 const MODEL = process.env.LOCALSHELF_SEARCH_MODEL ?? SHIPPED;
 
-test('a typed query returns matching products, each saying why', async ({ shop }) => {
+test('a typed query returns matching products, each saying why; the index is persisted', async ({ shop }) => {
   const out = await shop.evaluate(async (model) => {
     const r = await window.localshelf.createRecommender({ model, storageName: 'search-basic' });
-    const info = r.model;
+    const first = r.searchInfo;
     const result = await r.search('nail polish', { k: 10 });
     const typed = await r.search('shampo', { k: 5 }); // a typo, and search as you type
-    const ready = (r as unknown as { backend: unknown }).backend;
     r.dispose();
-    return { info, result, typed, ready };
+    const again = await window.localshelf.createRecommender({ model, storageName: 'search-basic' });
+    const second = again.searchInfo;
+    const same = await again.search('nail polish', { k: 10 });
+    again.dispose();
+    return { first, second, result, typed, same };
   }, MODEL);
+  expect(out.first?.lexical).toMatchObject({ library: 'minisearch', restored: false });
+  expect(out.first?.lexical.documents).toBeGreaterThan(10_000);
+  expect(out.first?.text).toMatchObject({ dim: 64, semantic: true });
+  expect(out.second?.lexical.restored).toBe(true); // a reload does not rebuild the index
+  expect(out.same.items.map((i) => i.id)).toEqual(out.result.items.map((i) => i.id));
+
   expect(out.result.items).toHaveLength(10);
   const nail = (t: string): boolean => /nail|polish|lacquer|manicure/i.test(t);
   expect(out.result.items.filter((i) => nail(i.title)).length).toBeGreaterThanOrEqual(8);
+  expect(out.result.personalized).toBe(false);
+  expect(out.result.candidates.lexical).toBeGreaterThan(10);
   for (const item of out.result.items) {
     expect(item.id).toMatch(/^[A-Z0-9]{10}$/);
-    expect(item.why.matchedTerms.length + (item.why.semantic > 0 ? 1 : 0)).toBeGreaterThan(0);
+    expect(item.why.matchedTerms.length > 0 || item.why.semantic > 0).toBe(true);
+    expect(item.why.personal).toBe(0);
   }
-  expect(out.result.items[0]!.why.matchedTerms).toEqual(expect.arrayContaining(['nail']));
-  expect(out.result.personalized).toBe(false);
-  expect(out.typed.items.length).toBeGreaterThan(0);
+  expect(out.result.items[0]!.why.matchedTerms).toEqual(expect.arrayContaining(['nail', 'polish']));
+  const scores = out.result.items.map((i) => i.score);
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   expect(out.typed.items.filter((i) => /shampoo/i.test(i.title)).length).toBeGreaterThanOrEqual(3);
+  expect(out.typed.items[0]!.why.matchedTerms.some((t) => t.startsWith('shampo'))).toBe(true);
+});
+
+test('after viewing products of one brand, the same query orders that brand higher', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'search-brand' });
+    const before = await r.search('nail polish', { k: 30 });
+    const brand = await r.search('essie', { k: 20, personalize: false });
+    const seen = brand.items.filter((i) => /^essie/i.test(i.title)).slice(0, 6);
+    for (const item of seen) await r.track({ type: 'view', itemId: item.id });
+    const after = await r.search('nail polish', { k: 30 });
+    const plain = await r.search('nail polish', { k: 30, personalize: false });
+    r.dispose();
+    return { before, after, plain, seen: seen.length };
+  }, MODEL);
+  const essie = (t: string): boolean => /^essie/i.test(t);
+  const inTop10 = (items: { title: string }[]): number => items.slice(0, 10).filter((i) => essie(i.title)).length;
+  const firstRank = (items: { title: string }[]): number => items.findIndex((i) => essie(i.title));
+  expect(out.seen).toBeGreaterThanOrEqual(4);
+  expect(out.before.personalized).toBe(false); // no history yet
+  expect(out.after.personalized).toBe(true);
+  expect(out.after.historyUsed).toBe(out.seen);
+  expect(inTop10(out.after.items)).toBeGreaterThan(inTop10(out.before.items));
+  expect(firstRank(out.after.items)).toBeGreaterThanOrEqual(0);
+  expect(firstRank(out.before.items) === -1 || firstRank(out.after.items) < firstRank(out.before.items)).toBe(true);
+  // personalize: false ignores the history
+  expect(out.plain.items.map((i) => i.id)).toEqual(out.before.items.map((i) => i.id));
+  const boosted = out.after.items.filter((i) => essie(i.title));
+  expect(boosted.every((i) => i.why.personal > 0)).toBe(true);
+  // still answers to the query: personalization re-orders, it does not replace
+  expect(out.after.items.slice(0, 10).every((i) => i.why.matchedTerms.length > 0)).toBe(true);
+});
+
+test('a product added at run time is found by search and can appear in recommendations', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'search-add' });
+    const added = await r.catalog.add([
+      { id: 'LS-NEW-LIP', title: 'Moonpetal Overnight Lip Sleeping Mask Berry Balm', text: 'lip care, k-beauty' },
+      { id: 'LS-NEW-GARAGE', title: 'Heavy Duty Garage Floor Epoxy Coating Kit Gray' },
+    ]);
+    const byName = await r.search('moonpetal', { k: 5 });
+    const byWords = await r.search('lip sleeping mask', { k: 10 });
+    const lips = await r.search('lip balm', { k: 8, personalize: false });
+    for (const item of lips.items.filter((i) => !i.id.startsWith('LS-'))) await r.track({ type: 'view', itemId: item.id });
+    const recs = await r.recommend({ k: 1000 });
+    const rank = (id: string): number => recs.items.findIndex((i) => i.id === id);
+    const dup = await r.catalog.add([{ id: 'LS-NEW-LIP', title: 'again' }]).catch((e: { code: string }) => e.code);
+    const bad = await r.catalog.add([{ id: '', title: 'x' }]).catch((e: { code: string }) => e.code);
+    r.dispose();
+    return { added, byName, byWords, lipRank: rank('LS-NEW-LIP'), garageRank: rank('LS-NEW-GARAGE'), dup, bad, size: recs.items.length };
+  }, MODEL);
+  expect(out.added.added).toBe(2);
+  expect(out.added.catalogSize).toBeGreaterThan(10_000);
+  expect(out.byName.items[0]).toMatchObject({ id: 'LS-NEW-LIP', added: true });
+  expect(out.byName.items[0]!.why.matchedTerms).toContain('moonpetal');
+  expect(out.byWords.items.map((i) => i.id)).toContain('LS-NEW-LIP');
+  // Recommended on its text alone: in the top 1,000 of the catalog after lip-care views, ahead of an
+  // unrelated new product.
+  expect(out.lipRank).toBeGreaterThanOrEqual(0);
+  expect(out.garageRank === -1 || out.lipRank < out.garageRank).toBe(true);
+  expect(out.dup).toBe('INVALID_ARGUMENT');
+  expect(out.bad).toBe('INVALID_ARGUMENT');
+});
+
+test('empty, huge and hostile queries get sensible answers or typed errors', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'search-edge' });
+    const code = (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (e: { code: string }) => e.code);
+    const ids = (await r.search('nail polish', { k: 20 })).items.map((i) => i.id);
+    const res = {
+      empty: (await r.search('')).items.length,
+      blank: (await r.search(' \t\u200b\n ')).items.length,
+      huge: await code(r.search('x'.repeat(513))),
+      notString: await code(r.search(42 as unknown as string)),
+      badK: await code(r.search('shampoo', { k: 0 })),
+      badFilter: await code(r.search('shampoo', { filter: { ids: 'abc' as unknown as string[] } })),
+      script: await code(r.search('<script>alert(1)</script> OR 1=1; DROP TABLE items --')),
+      proto: await code(r.search('__proto__ constructor prototype hasOwnProperty')),
+      regex: await code(r.search('.*+?^${}()|[]\\ (((((a*)*)*)*)*')),
+      longWord: await code(r.search('a'.repeat(512))),
+      emoji: (await r.search('💅 nail 💅', { k: 5 })).items.filter((i) => /nail/i.test(i.title)).length,
+      filtered: (await r.search('nail polish', { k: 10, filter: { ids: ids.slice(5, 8) } })).items.map((i) => i.id),
+      expected: ids.slice(5, 8),
+    };
+    r.dispose();
+    return res;
+  }, MODEL);
+  expect(out.empty).toBe(0);
+  expect(out.blank).toBe(0);
+  expect(out.huge).toBe('INVALID_QUERY');
+  expect(out.notString).toBe('INVALID_QUERY');
+  expect(out.badK).toBe('INVALID_ARGUMENT');
+  expect(out.badFilter).toBe('INVALID_ARGUMENT');
+  for (const key of ['script', 'proto', 'regex', 'longWord'] as const) expect(out[key], key).toBe('resolved');
+  expect(out.emoji).toBeGreaterThanOrEqual(3);
+  expect([...out.filtered].sort()).toEqual([...out.expected].sort());
+});
+
+test('search works offline once assets are cached', async ({ page, context, server }) => {
+  // The storefront's own shell (HTML, scripts) is the app's business (its service worker): this route stands in
+  // for it. Everything else (model files, onnxruntime's wasm) must come from localshelf's own copies.
+  const shell = new Map<string, { body: Buffer; headers: Record<string, string> }>();
+  let offline = false;
+  const isShell = (url: string): boolean => !url.includes('/models/') && !url.endsWith('.wasm');
+  await context.route(`${server.url}/**`, async (route: Route) => {
+    const url = route.request().url();
+    if (!offline) {
+      const response = await route.fetch();
+      if (isShell(url)) shell.set(url, { body: await response.body(), headers: response.headers() });
+      return route.fulfill({ response });
+    }
+    const copy = shell.get(url);
+    if (copy && isShell(url)) return route.fulfill({ status: 200, body: copy.body, headers: copy.headers });
+    return route.abort('internetdisconnected');
+  });
+  const run = (): Promise<{ ids: string[]; backend: string }> =>
+    page.evaluate(async (model) => {
+      const r = await window.localshelf.createRecommender({ model, storageName: 'search-offline' });
+      const result = await r.search('lip gloss', { k: 5 });
+      const out = { ids: result.items.map((i) => i.id), backend: r.backend.name };
+      r.dispose();
+      return out;
+    }, MODEL);
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => window.localshelfReady === true);
+  const online = await run();
+  await page.waitForTimeout(500); // let the last copies land in Cache Storage
+  offline = true;
+  await context.setOffline(true);
+  const before = server.requests.length;
+  await page.reload();
+  await page.waitForFunction(() => window.localshelfReady === true);
+  const cached = await run();
+  await context.setOffline(false);
+  expect(online.ids).toHaveLength(5);
+  expect(cached).toEqual(online);
+  expect(server.requests.length).toBe(before); // nothing reached the server
 });

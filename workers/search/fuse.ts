@@ -6,7 +6,7 @@
 import { topK } from '../engine/score';
 import type { LexicalHit } from './lexical-index';
 
-/** Fusion weights. Defaults were chosen on validation users (see `npx tsx eval/search/cli.ts`). */
+/** Fusion weights. The defaults were chosen on validation users by `npx tsx eval/search/cli.ts` (EVAL.md, Search). */
 export interface FusionWeights {
   /** Weight of the lexical signal in relevance; the semantic signal gets `1 - lexical`. */
   lexical: number;
@@ -14,10 +14,10 @@ export interface FusionWeights {
   personal: number;
 }
 
-export const DEFAULT_WEIGHTS: FusionWeights = { lexical: 0.6, personal: 0.3 };
+export const DEFAULT_WEIGHTS: FusionWeights = { lexical: 0.9, personal: 0.5 };
 
 /** How many candidates each retriever contributes. */
-export const CANDIDATES = { lexical: 200, semantic: 100 } as const;
+export const CANDIDATES = { lexical: 1000, semantic: 100 } as const;
 
 export interface FusionInput {
   lexical: readonly LexicalHit[];

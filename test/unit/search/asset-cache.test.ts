@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { offlineFetch } from '../../../workers/runtime/asset-cache';
+
+/** A Map-backed stand-in for a Cache Storage cache (match and put are all offlineFetch uses). */
+function memoryCache(): Cache & { keys(): Promise<string[]> } {
+  const map = new Map<string, Response>();
+  return {
+    match: async (url: string) => map.get(url)?.clone(),
+    put: async (url: string, response: Response) => {
+      map.set(url, new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers }));
+    },
+    keys: async () => [...map.keys()],
+  } as unknown as Cache & { keys(): Promise<string[]> };
+}
+
+describe('offlineFetch', () => {
+  it('keeps a copy of good answers and serves it when the network fails', async () => {
+    const cache = memoryCache();
+    let online = true;
+    const net = (async (url: string) => {
+      if (!online) throw new TypeError('Failed to fetch');
+      if (url.endsWith('missing.onnx')) return new Response('no', { status: 404 });
+      if (url.endsWith('spa.onnx')) return new Response('<html>', { headers: { 'content-type': 'text/html' } });
+      return new Response(new Uint8Array([1, 2, 3]), { headers: { 'content-type': 'application/octet-stream' } });
+    }) as typeof fetch;
+    const f = offlineFetch(net, cache);
+    expect(new Uint8Array(await (await f('https://s/m/model.onnx')).arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    expect((await f('https://s/m/missing.onnx')).status).toBe(404);
+    await f('https://s/m/spa.onnx');
+    await f.pending();
+    expect(await cache.keys()).toEqual(['https://s/m/model.onnx']); // no 404s, no HTML pages
+    online = false;
+    expect(new Uint8Array(await (await f('https://s/m/model.onnx')).arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    await expect(f('https://s/m/other.onnx')).rejects.toThrow('Failed to fetch');
+  });
+
+  it('does not answer an aborted request from the cache', async () => {
+    const cache = memoryCache();
+    await cache.put('https://s/a', new Response('x'));
+    const net = (async () => {
+      throw new DOMException('aborted', 'AbortError');
+    }) as typeof fetch;
+    const controller = new AbortController();
+    controller.abort();
+    await expect(offlineFetch(net, cache)('https://s/a', { signal: controller.signal })).rejects.toThrow('aborted');
+  });
+});
