@@ -21,7 +21,9 @@ export interface DownloadOptions {
   readonly fetch?: FetchLike;
   readonly signal?: AbortSignal;
   /**
-   * HTTP cache mode. `'no-cache'` for mutable files (timestamp), `'default'` for content-addressed ones.
+   * HTTP cache mode. `'no-cache'` for mutable files (timestamp), `'default'` for content-addressed ones. With
+   * `etag` set it is always `'no-store'`: our own `If-None-Match` is then the only validator, so a 304 reaches us
+   * as a 304 instead of being swapped for a stored copy.
    * @defaultValue `'no-cache'`
    */
   readonly cache?: RequestCache;
@@ -54,7 +56,7 @@ export async function downloadBytes(url: string, options: DownloadOptions): Prom
       credentials: 'omit',
       referrerPolicy: 'no-referrer',
       mode: 'cors',
-      cache: options.cache ?? 'no-cache',
+      cache: options.etag !== undefined ? 'no-store' : (options.cache ?? 'no-cache'),
       redirect: 'follow',
       ...(signal ? { signal } : {}),
     });

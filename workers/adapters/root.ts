@@ -21,9 +21,9 @@ export interface TrustedRoot {
 /** What a rotation changed, so the caller can reset counters (recovery from a fast-forward attack). */
 export interface RootRotation {
   readonly root: TrustedRoot;
-  /** The timestamp role's keys changed: forget the stored timestamp version. */
+  /** The set of timestamp keys changed: forget the stored timestamp version. */
   readonly timestampKeysChanged: boolean;
-  /** The targets role's keys changed: forget the stored targets version. */
+  /** The set of targets keys changed: forget the stored targets version. */
   readonly targetsKeysChanged: boolean;
 }
 
@@ -79,7 +79,7 @@ export function assertRootFresh(root: TrustedRoot, now: number): void {
 function sameRole(a: RootSigned, b: RootSigned, role: 'timestamp' | 'targets'): boolean {
   const ka = [...a.roles[role].keyids].sort();
   const kb = [...b.roles[role].keyids].sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i]) && a.roles[role].threshold === b.roles[role].threshold;
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }
 
 function serialize(env: Envelope<RootSigned>): string {
