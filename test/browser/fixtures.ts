@@ -29,14 +29,11 @@ const brokenModels: Route = (req, res) => {
     if (kind === 'missing-items') manifest.files.items = 'nowhere.lsim';
     if (kind === 'tampered-catalog') manifest.sha256[manifest.files.catalog] = '0'.repeat(64);
     if (kind === 'bad-manifest') return send(200, '{"format": 1, "dim": ', 'application/json');
-    for (const key of ['encoder', 'items', 'catalog'] as const) {
-      if (!(kind === 'corrupt-encoder' && key === 'encoder') && !(kind === 'missing-items' && key === 'items')) {
-        manifest.files[key] = `/models/beauty/${manifest.files[key]}`;
-      }
-    }
     return send(200, JSON.stringify(manifest), 'application/json');
   }
   if (kind === 'corrupt-encoder' && file === manifest.files.encoder) return send(200, garbage);
+  // Every other file is the real one, served from this folder.
+  if (Object.values(manifest.files).includes(file)) return send(200, readFileSync(`${repo}/public/models/beauty/${file}`));
   return send(404, 'not found', 'text/plain');
 };
 
