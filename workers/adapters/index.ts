@@ -21,5 +21,5 @@ export {
 export { downloadBytes, type DownloadOptions, type DownloadResult, type FetchLike } from './download';
 export { createSyncSchedule, type ScheduleClock, type SyncSchedule, type SyncScheduleOptions } from './sync-schedule';
 export {
-  checkForUpdate, initialChannelState, loadStateRoot, type ChannelConfig, type ChannelState, type CheckResult,
+  checkForUpdate, fetchActiveAdapter, initialChannelState, loadStateRoot, type ChannelConfig, type ChannelState, type CheckResult,
 } from './update';

@@ -85,8 +85,8 @@ export async function checkForUpdate(config: ChannelConfig, state: ChannelState,
     }
     if (rotation.targetsKeysChanged) versions = { ...versions, targets: 0 };
   }
-  const base = { ...state, rootJson: root.json, versions, timestamp: tsCache };
-  if (base.timestamp === undefined) delete (base as { timestamp?: unknown }).timestamp;
+  const { timestamp: _dropped, ...rest } = state;
+  const base: ChannelState = { ...rest, rootJson: root.json, versions, ...(tsCache ? { timestamp: tsCache } : {}) };
 
   const tsEtag = tsCache?.etag ?? undefined;
   const tsFile = await get('timestamp.json', MAX_TIMESTAMP_BYTES, tsEtag === undefined ? {} : { etag: tsEtag });
@@ -127,6 +127,19 @@ export async function checkForUpdate(config: ChannelConfig, state: ChannelState,
   if (adapterFile.status !== 'ok') throw new LocalshelfError('NETWORK', `${target.path} not found`);
   const adapter = await verifyTargetFile(adapterFile.bytes, target, config.model);
   return { status: 'updated', state: { ...afterTargets, active: target }, adapter, bytes: adapterFile.bytes, target };
+}
+
+/**
+ * Downloads the active adapter again (its cached copy is gone) and verifies it against the stored target: exact
+ * length, SHA-256, format and base model. Expiry is not re-checked: the adapter was verified when installed.
+ * Rejects like {@link checkForUpdate}; `INVALID_ARGUMENT` when the state has no active adapter.
+ */
+export async function fetchActiveAdapter(config: ChannelConfig, state: ChannelState, signal?: AbortSignal): Promise<{ adapter: ParsedAdapter; bytes: Uint8Array }> {
+  const target = state.active;
+  if (!target) throw new LocalshelfError('INVALID_ARGUMENT', 'no active adapter in this state');
+  const file = await downloadBytes(new URL(target.path, config.baseUrl).href, { maxBytes: target.length, signal, fetch: config.fetch, cache: 'default' });
+  if (file.status !== 'ok') throw new LocalshelfError('NETWORK', `${target.path} not found`);
+  return { adapter: await verifyTargetFile(file.bytes, target, config.model), bytes: file.bytes };
 }
 
 /** Loads the trusted root a state holds (e.g. to inspect its version or expiry). */

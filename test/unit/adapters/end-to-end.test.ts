@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLocalshelfError } from '../../../src/errors';
 import { startAdapterServer, type AdapterServer } from '../../../server/adapter-server';
 import { parseAdapter } from '../../../workers/adapters/format';
-import { checkForUpdate, initialChannelState, type ChannelState } from '../../../workers/adapters/update';
+import { checkForUpdate, fetchActiveAdapter, initialChannelState, type ChannelState } from '../../../workers/adapters/update';
 import { MODEL } from './channel-fixture';
 
 let dir: string;
@@ -105,5 +105,11 @@ describe('update channel end to end', () => {
     writeFileSync(path, bytes);
     const err = await check().catch((e: unknown) => e);
     expect(isLocalshelfError(err, 'ADAPTER_HASH_MISMATCH'), String(err)).toBe(true);
+  });
+
+  it('re-downloads the still active adapter v2 when its cached copy is gone', async () => {
+    const { adapter } = await fetchActiveAdapter({ baseUrl: server.url, model: MODEL, fetch: recordingFetch }, state);
+    expect(adapter.header.adapterVersion).toBe(2);
+    expect(adapter.tensors.get('item_bias')!.data).toEqual(parseAdapter(readFileSync(join(dir, 'a2.lsad')), MODEL).tensors.get('item_bias')!.data);
   });
 });
