@@ -18,17 +18,30 @@ export async function buildOrama(titles: readonly string[], matrix: ItemMatrix):
   return { db, buildMs: performance.now() - t0 };
 }
 
-/** Rows of Orama's hybrid results for `term` + `vector`, best first, and the time it took. */
-export async function oramaHybrid(o: OramaBaseline, term: string, vector: Float32Array, limit = 100): Promise<{ rows: number[]; ms: number }> {
+/**
+ * Rows of Orama's results for `term` (+ `vector` for hybrid), best first, and the time it took. `weights` are
+ * Orama's `hybridWeights` (its defaults when absent); `vector: undefined` runs its full-text (BM25) mode.
+ */
+export async function oramaSearch(
+  o: OramaBaseline,
+  term: string,
+  vector: Float32Array | undefined,
+  weights?: { text: number; vector: number },
+  limit = 100,
+): Promise<{ rows: number[]; ms: number }> {
   const t0 = performance.now();
-  const res = await search(o.db, {
-    mode: 'hybrid',
-    term,
-    properties: ['title'],
-    vector: { value: Array.from(vector), property: 'embedding' },
-    similarity: 0,
-    limit,
-  } as never);
+  const params = vector
+    ? {
+        mode: 'hybrid',
+        term,
+        properties: ['title'],
+        vector: { value: Array.from(vector), property: 'embedding' },
+        similarity: 0,
+        limit,
+        ...(weights ? { hybridWeights: weights } : {}),
+      }
+    : { term, properties: ['title'], limit };
+  const res = await search(o.db, params as never);
   const ms = performance.now() - t0;
   return { rows: (res as unknown as { hits: { document: { row: number } }[] }).hits.map((h) => h.document.row), ms };
 }

@@ -5,7 +5,7 @@
 import type { ItemMatrix } from '../../workers/engine/item-matrix';
 import type { FusionWeights } from '../../workers/search/fuse';
 import { fused, percentiles, personalScorer, rankOf, retrieve, summarize, type Stack } from './harness';
-import { oramaHybrid, type OramaBaseline } from './orama';
+import { oramaSearch, type OramaBaseline } from './orama';
 
 export interface Case {
   user: number;
@@ -74,8 +74,8 @@ export async function evaluateTask(
 ): Promise<TaskResult> {
   const dim = stack.matrix.dim;
   const rows = stack.matrix.rows;
-  const ranks: Record<string, number[]> = { lexical: [], semantic: [], hybrid: [], personal: [], orama: [], tSemantic: [], tHybrid: [], tPersonal: [] };
-  const ms = { embed: [] as number[], ours: [] as number[], oursPersonal: [] as number[], orama: [] as number[] };
+  const ranks: Record<string, number[]> = { lexical: [], semantic: [], hybrid: [], personal: [], orama: [], oramaText: [], oramaOurs: [], tSemantic: [], tHybrid: [], tPersonal: [] };
+  const ms = { embed: [] as number[], ours: [] as number[], oursPersonal: [] as number[], orama: [] as number[], oramaText: [] as number[], lexical: [] as number[] };
   const examples: string[] = [];
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
@@ -92,9 +92,17 @@ export async function evaluateTask(
     const fusePersonalMs = performance.now() - t;
     ranks.hybrid!.push(rankOf(plain, c.target));
     ranks.personal!.push(rankOf(mine, c.target));
-    const o = await oramaHybrid(orama, query, r.vector);
-    const oi = o.rows.indexOf(c.target);
-    ranks.orama!.push(oi < 0 ? Infinity : oi + 1);
+    const at = (rowsOut: number[]): number => {
+      const k = rowsOut.indexOf(c.target);
+      return k < 0 ? Infinity : k + 1;
+    };
+    const o = await oramaSearch(orama, query, r.vector);
+    ranks.orama!.push(at(o.rows));
+    const ot = await oramaSearch(orama, query, undefined);
+    ranks.oramaText!.push(at(ot.rows));
+    ms.oramaText.push(ot.ms);
+    ranks.oramaOurs!.push(at((await oramaSearch(orama, query, r.vector, { text: weights.lexical, vector: 1 - weights.lexical })).rows));
+    ms.lexical.push(r.ms.lexical);
     if (titles) {
       const rt = await retrieve(stack, query, titles.matrix, titles.norms, r.vector);
       ranks.tSemantic!.push(rankOf(fused({ ...rt, lexical: [] }, rows, { lexical: 0, personal: 0 }), c.target));
@@ -110,9 +118,11 @@ export async function evaluateTask(
   }
   return {
     variants: [
-      { label: 'lexical only (MiniSearch BM25+)', metrics: summarize(ranks.lexical!) },
+      { label: 'lexical only (MiniSearch BM25+)', metrics: summarize(ranks.lexical!), ms: percentiles(ms.lexical) },
+      { label: 'Orama full-text (BM25)', metrics: summarize(ranks.oramaText!), ms: percentiles(ms.oramaText) },
       { label: 'semantic only (text encoder, cosine)', metrics: summarize(ranks.semantic!) },
-      { label: 'Orama hybrid (its defaults), same vectors', metrics: summarize(ranks.orama!), ms: percentiles(ms.orama) },
+      { label: 'Orama hybrid, its default weights, same vectors', metrics: summarize(ranks.orama!), ms: percentiles(ms.orama) },
+      { label: `Orama hybrid, weights ${weights.lexical} / ${(1 - weights.lexical).toFixed(1)} like ours`, metrics: summarize(ranks.oramaOurs!) },
       { label: '**localshelf hybrid, not personalized**', metrics: summarize(ranks.hybrid!), ms: percentiles(ms.ours) },
       { label: '**localshelf hybrid + personal re-rank**', metrics: summarize(ranks.personal!), ms: percentiles(ms.oursPersonal) },
       ...(titles

@@ -177,4 +177,9 @@ test('search works offline once assets are cached', async ({ page, context, serv
   expect(online.ids).toHaveLength(5);
   expect(cached).toEqual(online);
   expect(server.requests.length).toBe(before); // nothing reached the server
+  // One onnxruntime-web for both models: only the WASM runtime the recommender uses was ever downloaded, never
+  // the builds transformers.js would bring on its own (asyncify, JSEP), and nothing from a CDN.
+  const wasm = server.requests.filter((r) => r.url.endsWith('.wasm')).map((r) => r.url.replace(/^.*\//, ''));
+  expect(wasm.length).toBeGreaterThan(0);
+  expect(wasm.every((name) => /^ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(name))).toBe(true);
 });
