@@ -4,7 +4,8 @@
  *
  *   npm run build && npx vite build --config examples/storefront/vite.config.ts && npx tsx examples/serve.ts
  *
- * PORT (default 5173) picks the port; the server listens on 127.0.0.1 only.
+ * PORT (default 5173) picks the port; the server listens on 127.0.0.1 only. ISOLATED=1 sends COOP/COEP, so the
+ * page is cross-origin isolated and onnxruntime-web may use WASM threads.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ if (!existsSync(`${root}/models/beauty/manifest.json`)) {
   console.warn('         Put the Beauty model in public/models/beauty/ and rebuild the demo.');
 }
 
-const server = await startStaticServer({ root, port });
+const server = await startStaticServer({ root, port, isolated: process.env.ISOLATED === '1' });
 console.log(`localshelf demo storefront: ${server.url}/`);
 console.log('Everything the shop learns about you stays in this browser; this server only hands out static files.');
 

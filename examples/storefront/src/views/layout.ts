@@ -48,6 +48,7 @@ export function loadingBanner(shop: Shop): HTMLElement {
   const label = h('span');
   const detail = h('span', { class: 'progress-detail' });
   const banner = h('div', { class: 'progress', role: 'status', 'data-testid': 'model-progress' }, h('div', { class: 'progress-text' }, label, detail), h('div', { class: 'progress-track' }, bar));
+  const started = performance.now();
   const render = (): void => {
     const { phase, files, error } = shop.engine.state;
     banner.dataset.phase = phase;
@@ -60,14 +61,19 @@ export function loadingBanner(shop: Shop): HTMLElement {
     bar.style.width = `${phase === 'ready' ? 100 : pct}%`;
     banner.setAttribute('aria-valuenow', String(pct));
     if (phase === 'ready') {
+      // A quick start (files already cached) needs no announcement; a slow one gets a short confirmation.
+      const slow = performance.now() - started > 1500;
       replace(label, 'Recommendations are ready, running on this device.');
       replace(detail);
-      setTimeout(() => banner.classList.add('hidden'), 1200);
+      if (slow) setTimeout(() => banner.classList.add('hidden'), 1200);
+      else banner.classList.add('hidden');
       return;
     }
     const active = [...files.entries()].find(([, f]) => !f.done);
     replace(label, `Getting recommendations ready on your device… ${pct}%`);
-    replace(detail, active ? `${active[0]} ${formatBytes(active[1].loaded)}${active[1].total ? ` of ${formatBytes(active[1].total)}` : ''}` : 'starting');
+    if (!active) replace(detail, 'starting the engine');
+    else if (active[1].loaded === 0) replace(detail, `waiting for ${active[0]}`);
+    else replace(detail, `${active[0]} ${formatBytes(active[1].loaded)}${active[1].total ? ` of ${formatBytes(active[1].total)}` : ''}`);
   };
   shop.engine.subscribe(render);
   render();

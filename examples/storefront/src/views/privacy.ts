@@ -113,7 +113,8 @@ function engineStatus(r: Recommender): HTMLElement {
     b.adapter ? row('GPU adapter', `${b.adapter.vendor || 'unknown vendor'} ${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`) : null,
     row('Model', `${m.name}: ${m.items.toLocaleString('en-US')} products, ${m.dim}-dimensional, last ${m.maxLen} events`, 'model-status'),
     row('Model fingerprint', h('code', { title: m.sha256 }, `sha256 ${m.sha256.slice(0, 16)}…`)),
+    row('Search', 'Runs in the same worker on this device, over the catalog’s product titles.'),
     row('Model updates', 'No adapter channel configured: this shop serves the base model only.', 'adapter-status'),
-    row('Where your history lives', 'IndexedDB in this browser (database “localshelf”); the cart in localStorage.'),
+    row('Where your data lives', 'Your history: IndexedDB in this browser (database “localshelf”). Your cart: localStorage. The browser also keeps a search index of the catalog and copies of the model files, so the shop works offline; those say nothing about you.'),
   );
 }
