@@ -43,6 +43,9 @@ export interface OpenSearchArgs {
 export function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
   const folder = new URL('.', a.config.modelUrl).href;
   const textFolder = a.manifest.files.text ? new URL(a.manifest.files.text, a.config.modelUrl).href : undefined;
+  // transformers.js asks for some files twice (config.json, tokenizer_config.json): download each once, so
+  // progress moves forward per file.
+  const once = new Map<string, Promise<Uint8Array>>();
   return SearchEngine.open({
     options: a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true },
     manifestTextFolder: textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`),
@@ -55,15 +58,20 @@ export function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
     fetchFile: (url) => {
       // Files of the model folder carry a sha256 in the manifest (e.g. "text/onnx/model_quantized.onnx").
       const name = url.startsWith(folder) ? url.slice(folder.length) : url;
-      a.onProgress?.({ status: 'initiate', file: name });
-      return fetchFile(url, {
-        sha256: a.manifest.sha256[name],
-        fetch: a.fetch,
-        onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
-      }).then((bytes) => {
-        a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
-        return bytes;
-      });
+      let pending = once.get(url);
+      if (!pending) {
+        a.onProgress?.({ status: 'initiate', file: name });
+        pending = fetchFile(url, {
+          sha256: a.manifest.sha256[name],
+          fetch: a.fetch,
+          onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
+        }).then((bytes) => {
+          a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
+          return bytes;
+        });
+        once.set(url, pending);
+      }
+      return pending;
     },
   });
 }

@@ -78,14 +78,14 @@ describe('SearchEngine', () => {
 
   it('adds products at run time: embedded, searchable, and rows in the item matrix', async () => {
     const e = await open({ databaseName: 'unit-add' });
-    const grown = await e.addItems([{ id: 'NEW-1', title: 'Moonpetal Overnight Lip Sleeping Mask', text: 'k-beauty' }], ctx());
+    const grown = await e.addItems([{ id: 'NEW-1', title: 'Moonpetal Overnight Lip Sleeping Mask', text: 'hanbang ginseng' }], ctx());
     expect(grown.result).toMatchObject({ added: 1, catalogSize: catalog.size + 1 });
     expect(grown.matrix.rows).toBe(matrix.rows + 1);
     expect(grown.catalog.row('NEW-1')).toBe(catalog.size);
     expect(grown.matrix.scales[matrix.rows]).toBeGreaterThan(0);
     const r = await e.search('moonpetal', { k: 3 }, ctx(grown.matrix, grown.catalog));
     expect(r.items[0]).toMatchObject({ id: 'NEW-1', added: true });
-    const byText = await e.search('k-beauty', { k: 3 }, ctx(grown.matrix, grown.catalog));
+    const byText = await e.search('hanbang', { k: 3 }, ctx(grown.matrix, grown.catalog));
     expect(byText.items.map((i) => i.id)).toContain('NEW-1');
     const err = await e.addItems([{ id: 'NEW-1', title: 'dup' }], ctx(grown.matrix, grown.catalog)).catch((x: unknown) => x);
     expect(isLocalshelfError(err, 'INVALID_ARGUMENT')).toBe(true);
