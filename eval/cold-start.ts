@@ -29,7 +29,8 @@ export async function coldStart(
     notes.push(
       `**Missing**: cold-start variant in \`${rel}\` (manifest, encoder.int8.onnx, items.lsim). Train it with ` +
         `\`/usr/bin/python3 -m training.train --dataset ${test.dataset} --cold-fraction 0.1 --out ` +
-        `training/out/${test.dataset}-cold\` and export it with \`training.export --out\` (training/README.md).`,
+        `training/out/${test.dataset}-cold\`, then \`/usr/bin/python3 -m training.export --ckpt ` +
+        `training/out/${test.dataset}-cold/model.pt --out training/out/${test.dataset}-cold/artifacts\`.`,
     );
     return;
   }

@@ -78,8 +78,10 @@ async function main(): Promise<void> {
   // A training run folder holds metrics.json + model.pt; training/export.py --out may put the files in artifacts/.
   const runDirs = (run: string) => [out(join(run, 'artifacts')), out(run)];
   const howTo = (d: string) =>
-    `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\` and the export ` +
-    'step in training/README.md.';
+    `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\`, then ` +
+    `\`/usr/bin/python3 -m training.export --ckpt training/out/${d}/model.pt --out training/out/${d}/artifacts\`` +
+    (d === 'beauty' ? ' (and `--ship public/models/beauty` for the browser copy)' : '') +
+    '; or point `--run ' + d + '=DIR` at another run folder.';
   const sections: DatasetSection[] = [];
   const summary: string[] = [];
 
