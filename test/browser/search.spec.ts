@@ -9,7 +9,12 @@ const MODEL = process.env.LOCALSHELF_SEARCH_MODEL ?? SHIPPED;
 
 test('a typed query returns matching products, each saying why; the index is persisted', async ({ shop }) => {
   const out = await shop.evaluate(async (model) => {
-    const r = await window.localshelf.createRecommender({ model, storageName: 'search-basic' });
+    const progress: { status: string; file?: string }[] = [];
+    const r = await window.localshelf.createRecommender({
+      model,
+      storageName: 'search-basic',
+      onProgress: (p) => progress.push({ status: p.status, file: 'file' in p ? p.file : undefined }),
+    });
     const first = r.searchInfo;
     const result = await r.search('nail polish', { k: 10 });
     const typed = await r.search('shampo', { k: 5 }); // a typo, and search as you type
@@ -18,8 +23,18 @@ test('a typed query returns matching products, each saying why; the index is per
     const second = again.searchInfo;
     const same = await again.search('nail polish', { k: 10 });
     again.dispose();
-    return { first, second, result, typed, same };
+    return { first, second, result, typed, same, progress };
   }, MODEL);
+  // The text model's files are downloaded, checked and reported like the model's, once each, before 'ready'.
+  const order = ['initiate', 'download', 'done'];
+  const files = [...new Set(out.progress.flatMap((p) => (p.file ? [p.file] : [])))];
+  expect(files).toEqual(expect.arrayContaining(['text/onnx/model_quantized.onnx', 'text/tokenizer.json', 'text/config.json']));
+  for (const file of files) {
+    const seen = out.progress.filter((p) => p.file === file).map((p) => order.indexOf(p.status));
+    expect([...seen].sort((a, b) => a - b), file).toEqual(seen);
+    expect(seen.filter((x) => x === 0), file).toHaveLength(1);
+  }
+  expect(out.progress.at(-1)?.status).toBe('ready');
   expect(out.first?.lexical).toMatchObject({ library: 'minisearch', restored: false });
   expect(out.first?.lexical.documents).toBeGreaterThan(10_000);
   expect(out.first?.text).toMatchObject({ dim: 64, semantic: true });
