@@ -2,7 +2,7 @@
  * The search section of EVAL.md, and its replacement between markers (the rest of the file belongs to
  * eval/evaluate.ts).
  */
-import type { FusionWeights } from '../../workers/search/fuse';
+import { CANDIDATES, type FusionWeights } from '../../workers/search/fuse';
 import type { ColdResult } from './cold';
 import type { Metrics, TaskResult } from './tasks';
 
@@ -55,11 +55,11 @@ export function renderSection(s: SectionInput): string {
     `**Protocol.** ${n} test users sampled (seed 7) from the leave-one-out test split (target = last item, history = ` +
       'every earlier item); the fusion weights were chosen on a disjoint sample of validation users (target = ' +
       'second-last item), never on test users. The rank of the target is taken over the whole catalog; a target ' +
-      `outside the candidate pool (${'≤'} 200 lexical + 100 semantic) counts as a miss.`,
+      `outside the candidate pool (up to ${CANDIDATES.lexical} lexical + ${CANDIDATES.semantic} semantic) counts as a miss.`,
     '',
     '- *Personalized product search* (after Ai et al., 2017, who built queries from the target\'s category path): ' +
-      "the query is the target title's two most common content words (each in 20+ titles; brand, numbers and units left out) " +
-      `(e.g. ${s.ps.examples.join(', ')}): generic queries that match hundreds of products.`,
+      "the query is the target title's two most common content words, each in 20+ titles, brand, numbers and units " +
+      `left out (e.g. ${s.ps.examples.join(', ')}): generic queries that match hundreds of products.`,
     `- *Known-item search*: the title's first word (usually the brand) and its two rarest words (e.g. ${s.ki.examples.join(', ')}).`,
     '- *Orama*: `@orama/orama` over the same titles and item vectors, with the same query vectors: full-text (BM25), ' +
       'hybrid with its default weights, and hybrid with our lexical/semantic weights; its build and query times are ' +
