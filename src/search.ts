@@ -24,6 +24,13 @@ export interface SearchOptions {
   /** Which ONNX weights of the text model run. @defaultValue `'q8'` */
   textDtype?: TextDtype;
   /**
+   * Catalog text vectors precomputed at build time with the text model (an `items.lsim`-format file, one row per
+   * catalog.json item, in order; `npm run search-vectors`). Needed for semantic search with a text model whose
+   * vectors have another size than the item matrix (e.g. a 384-d MiniLM); without it such a model gives lexical
+   * search only. @defaultValue none: the item vectors are the semantic index
+   */
+  textVectors?: string | URL;
+  /**
    * Keep model files in Cache Storage (keyed by URL, checked against the manifest's sha256) and use them when
    * the network fails, so search and recommendations work offline once loaded.
    * @defaultValue `true`
@@ -36,6 +43,8 @@ export interface ResolvedSearchOptions {
   /** Folder URL of the text model (ends with `/`), or `false`; `undefined` = the manifest's own `text/`. */
   textModel: string | false | undefined;
   textDtype: TextDtype;
+  /** Absolute URL of the precomputed catalog text vectors, if any. */
+  textVectors?: string;
   offlineCache: boolean;
 }
 
@@ -139,5 +148,13 @@ export function resolveSearchOptions(options: SearchOptions | undefined, base: s
       textModel = folderUrl(raw, 'options.search.textModel', root);
     } else textModel = folderUrl(raw, 'options.search.textModel', base);
   }
-  return { textModel, textDtype, offlineCache: o.offlineCache ?? true };
+  let textVectors: string | undefined;
+  if (o.textVectors !== undefined) {
+    try {
+      textVectors = new URL(String(o.textVectors), base).href;
+    } catch (cause) {
+      throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textVectors is not a valid URL: ${String(o.textVectors)}`, { cause });
+    }
+  }
+  return { textModel, textDtype, ...(textVectors ? { textVectors } : {}), offlineCache: o.offlineCache ?? true };
 }

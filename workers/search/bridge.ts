@@ -40,12 +40,31 @@ export interface OpenSearchArgs {
 }
 
 /** Opens the search engine for the loaded model (text files checked against the manifest's sha256). */
-export function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
+export async function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
   const folder = new URL('.', a.config.modelUrl).href;
   const textFolder = a.manifest.files.text ? new URL(a.manifest.files.text, a.config.modelUrl).href : undefined;
   // transformers.js asks for some files twice (config.json, tokenizer_config.json): download each once, so
   // progress moves forward per file.
   const once = new Map<string, Promise<Uint8Array>>();
+  const get = (url: string): Promise<Uint8Array> => {
+    // Files of the model folder carry a sha256 in the manifest (e.g. "text/onnx/model_quantized.onnx").
+    const name = url.startsWith(folder) ? url.slice(folder.length) : url;
+    let pending = once.get(url);
+    if (!pending) {
+      a.onProgress?.({ status: 'initiate', file: name });
+      pending = fetchFile(url, {
+        sha256: a.manifest.sha256[name],
+        fetch: a.fetch,
+        onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
+      }).then((bytes) => {
+        a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
+        return bytes;
+      });
+      once.set(url, pending);
+    }
+    return pending;
+  };
+  const textVectors = a.config.search?.textVectors;
   return SearchEngine.open({
     options: a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true },
     manifestTextFolder: textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`),
@@ -55,24 +74,8 @@ export function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
     databaseName: `${a.config.storageName}-search`,
     ort: a.opened.ort,
     executionProvider: 'wasm',
-    fetchFile: (url) => {
-      // Files of the model folder carry a sha256 in the manifest (e.g. "text/onnx/model_quantized.onnx").
-      const name = url.startsWith(folder) ? url.slice(folder.length) : url;
-      let pending = once.get(url);
-      if (!pending) {
-        a.onProgress?.({ status: 'initiate', file: name });
-        pending = fetchFile(url, {
-          sha256: a.manifest.sha256[name],
-          fetch: a.fetch,
-          onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
-        }).then((bytes) => {
-          a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
-          return bytes;
-        });
-        once.set(url, pending);
-      }
-      return pending;
-    },
+    fetchFile: get,
+    ...(textVectors ? { textVectors: await get(textVectors) } : {}),
   });
 }
 

@@ -6,7 +6,7 @@
 import { LocalshelfError } from '../../src/errors';
 import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
-import type { ItemMatrix } from '../engine/item-matrix';
+import { appendRows, parseItemMatrix, type ItemMatrix } from '../engine/item-matrix';
 import { checkNewItems, growCatalog } from './add-items';
 import { CANDIDATES, DEFAULT_WEIGHTS, fuse, type FusionWeights } from './fuse';
 import { IndexStore } from './index-store';
@@ -36,6 +36,8 @@ export interface OpenSearchOptions {
   ort: TextEncoderOptions['ort'];
   executionProvider?: string;
   fetchFile: (url: string) => Promise<Uint8Array>;
+  /** Catalog text vectors precomputed with the text model (LSIM bytes, catalog order), if any. */
+  textVectors?: Uint8Array;
   weights?: FusionWeights;
 }
 
@@ -52,16 +54,20 @@ export class SearchEngine {
   readonly #text: TextEncoder | undefined;
   readonly #baseRows: number;
   readonly #weights: FusionWeights;
+  /** Precomputed catalog text vectors; `undefined`: the item matrix is the semantic index. */
+  #vectors: ItemMatrix | undefined;
+  /** Row norms of the semantic index. */
   #norms: Float32Array;
   #cos: Float32Array;
 
-  private constructor(lexical: LexicalIndex, text: TextEncoder | undefined, info: SearchInfo, matrix: ItemMatrix, weights: FusionWeights) {
+  private constructor(lexical: LexicalIndex, text: TextEncoder | undefined, info: SearchInfo, matrix: ItemMatrix, weights: FusionWeights, vectors?: ItemMatrix) {
     this.#lexical = lexical;
     this.#text = text;
     this.info = info;
     this.#baseRows = matrix.rows;
     this.#weights = weights;
-    this.#norms = rowNorms(matrix);
+    this.#vectors = vectors;
+    this.#norms = rowNorms(vectors ?? matrix);
     this.#cos = new Float32Array(matrix.rows);
   }
 
@@ -71,11 +77,12 @@ export class SearchEngine {
       openLexical(o),
       folder ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile }) : undefined,
     ]);
+    const vectors = text && o.textVectors ? checkTextVectors(o.textVectors, o.catalog.size, text.dim) : undefined;
     const info: SearchInfo = {
       lexical: { library: 'minisearch', documents: lexical.index.size, restored: lexical.restored },
-      text: text ? { model: text.folder, dim: text.dim, semantic: text.dim === o.matrix.dim } : null,
+      text: text ? { model: text.folder, dim: text.dim, semantic: vectors !== undefined || text.dim === o.matrix.dim } : null,
     };
-    return new SearchEngine(lexical.index, text, info, o.matrix, o.weights ?? DEFAULT_WEIGHTS);
+    return new SearchEngine(lexical.index, text, info, o.matrix, o.weights ?? DEFAULT_WEIGHTS, vectors);
   }
 
   /** Hybrid search with an optional personal re-rank. @throws LocalshelfError `INVALID_QUERY`, `INVALID_ARGUMENT`, `INFERENCE` */
@@ -91,7 +98,7 @@ export class SearchEngine {
     if (this.#semanticOn(ctx)) {
       const vector = await this.#text!.embed([r.query]);
       if (this.#cos.length < ctx.matrix.rows) this.#cos = new Float32Array(ctx.matrix.rows);
-      semantic = cosineAll(ctx.matrix, this.#norms, vector, this.#cos);
+      semantic = cosineAll(this.#vectors ?? ctx.matrix, this.#norms, vector, this.#cos);
     }
     if (signal?.aborted) throw new LocalshelfError('ABORTED', 'search() was aborted', { cause: signal.reason });
     const user = r.personalize ? await ctx.userVector() : undefined;
@@ -125,22 +132,33 @@ export class SearchEngine {
   async addItems(raw: unknown, ctx: SearchContext): Promise<{ catalog: CatalogIndex; matrix: ItemMatrix; result: AddItemsResult }> {
     const started = performance.now();
     const items = checkNewItems(raw, ctx.catalog);
-    if (!this.#semanticOn(ctx)) {
+    if (this.#text === undefined || this.#text.dim !== ctx.matrix.dim) {
       throw new LocalshelfError('NOT_READY', 'catalog.add() needs a text encoder whose vectors have the item matrix\'s size (search.textModel)');
     }
-    const vectors = await this.#text!.embed(items.map((it) => it.title));
+    const vectors = await this.#text.embed(items.map((it) => it.title));
     const from = ctx.matrix.rows;
     const grown = growCatalog(ctx.catalog, ctx.matrix, items, vectors);
-    const norms = new Float32Array(grown.matrix.rows);
+    if (this.#vectors) this.#vectors = appendRows(this.#vectors, vectors, items.length);
+    const semanticIndex = this.#vectors ?? grown.matrix;
+    const norms = new Float32Array(semanticIndex.rows);
     norms.set(this.#norms.subarray(0, from));
-    this.#norms = rowNorms(grown.matrix, from, norms);
+    this.#norms = rowNorms(semanticIndex, from, norms);
     this.#lexical.add(items.map((it: NewItem, i): LexicalDoc => ({ id: from + i, title: it.title, text: it.text ?? '' })));
     return { ...grown, result: { added: items.length, catalogSize: grown.catalog.size, elapsedMs: performance.now() - started } };
   }
 
   #semanticOn(ctx: SearchContext): boolean {
-    return this.#text !== undefined && this.#text.dim === ctx.matrix.dim;
+    return this.#text !== undefined && (this.#vectors !== undefined || this.#text.dim === ctx.matrix.dim);
   }
+}
+
+/** Parses precomputed text vectors and checks they fit the catalog and the text model. @throws `MODEL_CORRUPT` */
+function checkTextVectors(bytes: Uint8Array, rows: number, dim: number): ItemMatrix {
+  const m = parseItemMatrix(bytes);
+  if (m.rows !== rows || m.dim !== dim) {
+    throw new LocalshelfError('MODEL_CORRUPT', `the text vectors are ${m.rows} × ${m.dim}; the catalog has ${rows} items and the text model ${dim} dimensions`);
+  }
+  return m;
 }
 
 async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex; restored: boolean }> {

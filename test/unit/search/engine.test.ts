@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isLocalshelfError } from '../../../src/errors';
 import { CatalogIndex } from '../../../workers/catalog-index';
-import { parseItemMatrix, type ItemMatrix } from '../../../workers/engine/item-matrix';
+import { encodeItemMatrix, parseItemMatrix, type ItemMatrix } from '../../../workers/engine/item-matrix';
 import { SearchEngine, type OpenSearchOptions, type SearchContext } from '../../../workers/search/engine';
 
 const dir = fileURLToPath(new URL('../../../public/models/beauty/', import.meta.url));
@@ -108,6 +108,33 @@ describe('SearchEngine', () => {
     expect((await engine.search('   ', {}, ctx())).items).toEqual([]);
     const err = await engine.search('x'.repeat(600), {}, ctx()).catch((x: unknown) => x);
     expect(isLocalshelfError(err, 'INVALID_QUERY')).toBe(true);
+  });
+
+  it('uses precomputed text vectors when the text model does not fit the item matrix', async () => {
+    // A 32-d recommender beside the 64-d text model: the item matrix cannot serve semantic search.
+    const rows = catalog.size;
+    const small = parseItemMatrix(new Uint8Array(encodeItemMatrix(Float32Array.from({ length: rows * 32 }, (_, i) => Math.sin(i)), rows, 32)));
+    const without = await open({ matrix: small, databaseName: 'unit-tv' });
+    expect(without.info.text).toMatchObject({ dim: 64, semantic: false });
+    expect((await without.search('nail polish', { k: 5 }, ctx(small))).items.every((i) => i.why.semantic === 0)).toBe(true);
+    // Text vectors of every title, as `npm run search-vectors` writes them.
+    const { openTextEncoder } = await import('../../../workers/search/text-encoder');
+    const enc = await openTextEncoder({ folder: pathToFileURL(`${dir}text/`).href, dtype: 'q8', ort: ort as never, executionProvider: 'cpu', fetchFile: () => Promise.reject(new Error('disk')) });
+    const titles = catalog.entries.map((e) => e.title);
+    const vec = new Float32Array(rows * 64);
+    for (let i = 0; i < rows; i += 512) vec.set(await enc.embed(titles.slice(i, i + 512)), i * 64);
+    const file = new Uint8Array(encodeItemMatrix(vec, rows, 64));
+    const withVectors = await open({ matrix: small, databaseName: 'unit-tv', textVectors: file });
+    expect(withVectors.info.text).toMatchObject({ dim: 64, semantic: true });
+    const r = await withVectors.search('nail polish', { k: 5 }, ctx(small));
+    expect(r.items.every((i) => i.why.semantic > 0)).toBe(true);
+    expect(r.candidates.semantic).toBe(100);
+    // New items need vectors of the item matrix's size to be recommendable.
+    const err = await withVectors.addItems([{ id: 'N', title: 'x' }], ctx(small)).catch((x: unknown) => x);
+    expect(isLocalshelfError(err, 'NOT_READY')).toBe(true);
+    // A file for another catalog is refused.
+    const wrong = await open({ matrix: small, databaseName: 'unit-tv', textVectors: new Uint8Array(encodeItemMatrix(vec.subarray(0, 64 * 10), 10, 64)) }).catch((x: unknown) => x);
+    expect(isLocalshelfError(wrong, 'MODEL_CORRUPT')).toBe(true);
   });
 
   it('names a missing text model with MODEL_FETCH', async () => {

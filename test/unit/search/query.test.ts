@@ -52,6 +52,7 @@ describe('resolveSearchOptions', () => {
       'https://cdn.example/m/Xenova/all-MiniLM-L6-v2/',
     );
     expect(resolveSearchOptions({ textModel: false }, base).textModel).toBe(false);
+    expect(resolveSearchOptions({ textVectors: 'vectors.lsim' }, base).textVectors).toBe('https://shop.example/catalog/vectors.lsim');
   });
   it('rejects an unknown dtype', () => {
     expect(code(() => resolveSearchOptions({ textDtype: 'fp64' as never }, base))).toBe('INVALID_ARGUMENT');
