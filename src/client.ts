@@ -2,6 +2,7 @@
  * The main-thread client: starts the worker, guards every call, batches `track()`, and owns disposal.
  */
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { AdapterLink, pageHidden, type AdapterInfo, type AdapterSyncResult, type RecommenderEventMap } from './adapters';
 import { CallGuard } from './call-guard';
 import { installErrorTransfer } from './error-transfer';
 import { LocalshelfError, asLocalshelfError } from './errors';
@@ -42,8 +43,11 @@ export interface HistoryApi {
 
 let lifeLockCounter = 0;
 
-/** A running recommender. Create with {@link createRecommender}; call {@link Recommender.dispose} when done. */
-export class Recommender {
+/**
+ * A running recommender. Create with {@link createRecommender}; call {@link Recommender.dispose} when done.
+ * An `EventTarget`: `adapterchange` and `adaptererror` (see {@link RecommenderEventMap}).
+ */
+export class Recommender extends EventTarget {
   readonly #worker: Worker;
   readonly #remote: Remote<EngineApi>;
   readonly #guard: CallGuard;
@@ -52,9 +56,15 @@ export class Recommender {
   #queue: { event: StoredEvent; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #callId = 0;
   #disposed = false;
+  readonly #adapters: AdapterLink;
 
   /** @internal use {@link createRecommender} */
-  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo) {
+  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo, adapters = new AdapterLink()) {
+    super();
+    this.#adapters = adapters;
+    adapters.update(ready.adapter);
+    adapters.attach(this);
+    if (options.adapters) adapters.watchVisibility((visible) => remote.setVisibility(visible));
     this.#worker = worker;
     this.#remote = remote;
     this.#guard = guard;
@@ -75,6 +85,25 @@ export class Recommender {
   /** What search runs on: the lexical index (and whether it was restored from IndexedDB) and the text encoder. */
   get searchInfo(): ReadyInfo['search'] {
     return this.#ready.search;
+  }
+
+  /**
+   * The active LoRA adapter (`{ version, target, sha256, activatedAt, ageMs }`), `null` while the base model runs
+   * unchanged or adapter updates are off. Changes fire `adapterchange`.
+   */
+  get adapter(): AdapterInfo | null {
+    return this.#adapters.info;
+  }
+
+  /**
+   * Checks the adapter channel now (or joins the check in flight) and swaps in a newer verified adapter. Resolves
+   * `{ status: 'updated' | 'current', adapter }`; rejects with `NETWORK`, `STORAGE` or the `ADAPTER_*` code of the
+   * failed check (the active adapter stays), `INVALID_ARGUMENT` when `options.adapters` was not given.
+   */
+  sync(options: CallOptions = {}): Promise<AdapterSyncResult> {
+    return this.#guard
+      .run(() => this.#remote.syncAdapters(), { name: 'sync()', timeoutMs: this.#options.callTimeoutMs, signal: options.signal })
+      .then((result) => this.#adapters.syncResult(result));
   }
 
   /** True once {@link dispose} ran or the worker died. */
@@ -176,6 +205,7 @@ export class Recommender {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#adapters.detach();
     this.#guard.kill(new LocalshelfError('DISPOSED', 'the recommender was disposed'));
     for (const b of this.#queue.splice(0)) b.reject(this.#guard.fatal);
     this.#remote[releaseProxy]();
@@ -185,6 +215,14 @@ export class Recommender {
   async [Symbol.asyncDispose](): Promise<void> {
     this.dispose();
   }
+}
+
+/** Typed `addEventListener` / `removeEventListener` for {@link RecommenderEventMap}. */
+export interface Recommender {
+  addEventListener<K extends keyof RecommenderEventMap>(type: K, listener: (this: Recommender, event: RecommenderEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof RecommenderEventMap>(type: K, listener: (this: Recommender, event: RecommenderEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
 }
 
 /**
@@ -244,10 +282,15 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
   const onProgress = options.onProgress;
   const { initTimeoutMs, callTimeoutMs, ...engineConfig } = resolved;
   void callTimeoutMs;
+  const adapters = new AdapterLink();
   try {
     const ready = await guard.run(
       async () => {
-        const info = await remote.init({ ...engineConfig, lifeLock, search }, onProgress ? proxy((p: Progress) => onProgress(p)) : undefined);
+        const info = await remote.init(
+          { ...engineConfig, lifeLock, search, ...(resolved.adapters ? { hidden: pageHidden() } : {}) },
+          onProgress ? proxy((p: Progress) => onProgress(p)) : undefined,
+          resolved.adapters ? proxy(adapters.receive) : undefined,
+        );
         watchLifeLock(guard, lifeLock);
         return info;
       },
@@ -255,7 +298,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
     ).catch((error: unknown) => {
       throw guard.fatal ?? error;
     });
-    return new Recommender(worker, remote, guard, resolved, ready);
+    return new Recommender(worker, remote, guard, resolved, ready, adapters);
   } catch (error) {
     worker.terminate();
     throw error;

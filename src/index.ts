@@ -28,6 +28,14 @@ export {
   type SearchEvent,
   type StoredEvent,
 } from './events';
-export { BACKENDS, type BackendPreference, type RecommenderOptions } from './options';
+export { BACKENDS, type AdapterOptions, type BackendPreference, type RecommenderOptions } from './options';
+export {
+  AdapterChangeEvent,
+  AdapterErrorEvent,
+  type AdapterInfo,
+  type AdapterSource,
+  type AdapterSyncResult,
+  type RecommenderEventMap,
+} from './adapters';
 export type { Progress } from './progress';
 export type { BackendInfo, CatalogItem, ReadyInfo, Recommendation, RecommendRequest, RecommendResult } from './protocol';

@@ -41,6 +41,51 @@ export interface RecommenderOptions {
   callTimeoutMs?: number;
   /** Creates the worker; inject to host the worker file elsewhere. @defaultValue the bundled module worker */
   createWorker?: () => Worker;
+  /**
+   * Signed LoRA adapter updates (docs/update-channel.md): checked on a jittered schedule, verified against the
+   * pinned root, swapped into the encoder without a reload. Off when absent: nothing is fetched.
+   * @defaultValue `undefined` (off)
+   */
+  adapters?: AdapterOptions;
+}
+
+/** Where adapter updates come from and how often to look (see {@link RecommenderOptions.adapters}). */
+export interface AdapterOptions {
+  /**
+   * Base URL of the channel: the folder that holds `timestamp.json`, `targets/`, `adapters/` (a `/` is appended
+   * when missing). Requests to it carry no cookies, no referrer and nothing about the shopper.
+   */
+  url: string | URL;
+  /**
+   * The pinned `root.json` of the channel (its text, or the parsed object), shipped with the app: the trust
+   * anchor every update is verified against. A newer root reached through the signed rotation chain replaces it
+   * on the device; a newer pinned root (an app release) replaces an older stored one.
+   */
+  root: string | object;
+  /** Time between checks, ms. @defaultValue `21600000` (6 h) */
+  intervalMs?: number;
+  /** Each interval is scaled by a random factor in `[1 - jitter, 1 + jitter]`. @defaultValue `0.2` */
+  jitter?: number;
+  /** First retry delay after a failed check, ms; doubles with each failure. @defaultValue `30000` */
+  backoffBaseMs?: number;
+  /** Longest retry delay, ms. @defaultValue `intervalMs` */
+  backoffMaxMs?: number;
+  /** Delay before the first check after start-up, ms (`0`: at once). @defaultValue `10000` */
+  initialDelayMs?: number;
+  /** Largest adapter file accepted, bytes. @defaultValue `33554432` (32 MiB) */
+  maxAdapterBytes?: number;
+}
+
+/** {@link AdapterOptions} with defaults applied, the URL absolute and the root as JSON text. */
+export interface ResolvedAdapterOptions {
+  url: string;
+  rootJson: string;
+  intervalMs: number;
+  jitter: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  initialDelayMs: number;
+  maxAdapterBytes: number;
 }
 
 /** Options with defaults applied and URLs made absolute. */
@@ -54,6 +99,8 @@ export interface ResolvedOptions {
   historyCap: number;
   initTimeoutMs: number;
   callTimeoutMs: number;
+  /** Absent: adapter updates are off. */
+  adapters?: ResolvedAdapterOptions;
 }
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
@@ -98,5 +145,44 @@ export function resolveOptions(options: RecommenderOptions, base: string): Resol
     historyCap: positiveInt(options.historyCap, 'options.historyCap', 10_000),
     initTimeoutMs: positiveInt(options.initTimeoutMs, 'options.initTimeoutMs', 120_000),
     callTimeoutMs: positiveInt(options.callTimeoutMs, 'options.callTimeoutMs', 30_000),
+    ...(options.adapters === undefined ? {} : { adapters: resolveAdapterOptions(options.adapters, base) }),
+  };
+}
+
+/** Validates `options.adapters` and applies its defaults; throws `INVALID_ARGUMENT`. */
+export function resolveAdapterOptions(options: AdapterOptions, base: string): ResolvedAdapterOptions {
+  if (typeof options !== 'object' || options === null) throw new LocalshelfError('INVALID_ARGUMENT', 'options.adapters must be an object');
+  if (options.url === undefined) throw new LocalshelfError('INVALID_ARGUMENT', 'options.adapters.url (the channel base URL) is required');
+  const href = absolute(options.url, 'options.adapters.url', base);
+  const url = new URL(href);
+  if (url.search || url.hash) throw new LocalshelfError('INVALID_ARGUMENT', 'options.adapters.url must not carry a query or a fragment');
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  const root = options.root;
+  let rootJson: string;
+  try {
+    rootJson = typeof root === 'string' ? root : JSON.stringify(root);
+    const parsed: unknown = JSON.parse(rootJson);
+    if (typeof parsed !== 'object' || parsed === null || !('signed' in parsed)) throw new Error('not a signed metadata document');
+  } catch (cause) {
+    throw new LocalshelfError('INVALID_ARGUMENT', 'options.adapters.root must be the pinned root.json (text or object)', { cause });
+  }
+  const jitter = options.jitter ?? 0.2;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.jitter must be a number in [0, 1]; got ${String(jitter)}`);
+  }
+  const initialDelayMs = options.initialDelayMs ?? 10_000;
+  if (typeof initialDelayMs !== 'number' || !Number.isInteger(initialDelayMs) || initialDelayMs < 0) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.initialDelayMs must be a non-negative integer; got ${String(initialDelayMs)}`);
+  }
+  const intervalMs = positiveInt(options.intervalMs, 'options.adapters.intervalMs', 6 * 3_600_000);
+  return {
+    url: url.href,
+    rootJson,
+    intervalMs,
+    jitter,
+    backoffBaseMs: positiveInt(options.backoffBaseMs, 'options.adapters.backoffBaseMs', 30_000),
+    backoffMaxMs: positiveInt(options.backoffMaxMs, 'options.adapters.backoffMaxMs', intervalMs),
+    initialDelayMs,
+    maxAdapterBytes: positiveInt(options.maxAdapterBytes, 'options.adapters.maxAdapterBytes', 32 << 20),
   };
 }

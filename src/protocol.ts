@@ -6,6 +6,7 @@ import type { StoredEvent, TrackEvent } from './events';
 import type { Progress } from './progress';
 import type { ResolvedOptions } from './options';
 import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from './search';
+import type { WireError } from './errors';
 
 /** Which backend runs the encoder, and why the other one does not. */
 export interface BackendInfo {
@@ -30,6 +31,32 @@ export interface ReadyInfo {
     lexical: { library: 'minisearch'; documents: number; restored: boolean };
     text: { model: string; dim: number; semantic: boolean } | null;
   };
+  /** The adapter active at start-up (restored from the device), `null` for none; absent when adapters are off. */
+  adapter?: AdapterWire | null;
+}
+
+/** The active LoRA adapter as the worker reports it (the client adds `ageMs`). */
+export interface AdapterWire {
+  /** `adapterVersion` from the signed targets metadata. */
+  version: number;
+  /** Path of the adapter file in the channel (`adapters/<sha256>.lsad`). */
+  target: string;
+  sha256: string;
+  /** When this device installed it (verified and stored), ms since the epoch; kept across reloads. */
+  activatedAt: number;
+  /** The worker's change counter: a report with a higher revision is newer. */
+  revision: number;
+}
+
+/** What the worker pushes to the client about adapters. */
+export type AdapterWireEvent =
+  | { type: 'change'; adapter: AdapterWire; previous: AdapterWire | null; source: 'download' | 'peer' }
+  | { type: 'error'; error: WireError };
+
+/** Outcome of one adapter check: `'updated'` when the active adapter changed during it. */
+export interface AdapterSyncWire {
+  status: 'updated' | 'current';
+  adapter: AdapterWire | null;
 }
 
 /** A catalog entry as results carry it. */
@@ -70,11 +97,13 @@ export type EngineConfig = Omit<ResolvedOptions, 'initTimeoutMs' | 'callTimeoutM
   lifeLock?: string;
   /** Search options, resolved (src/search.ts). */
   search?: ResolvedSearchOptions;
+  /** The page was hidden at start-up: adapter checks start paused. */
+  hidden?: boolean;
 };
 
 /** The API the worker exposes through comlink. `callId` ties a call to an abort request. */
 export interface EngineApi {
-  init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo>;
+  init(config: EngineConfig, onProgress?: (p: Progress) => void, onAdapterEvent?: (event: AdapterWireEvent) => void): Promise<ReadyInfo>;
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
   search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;
@@ -82,4 +111,8 @@ export interface EngineApi {
   exportHistory(): Promise<StoredEvent[]>;
   clearHistory(): Promise<void>;
   abort(callId: number, reason?: string): void;
+  /** Checks the adapter channel now. Rejects with `INVALID_ARGUMENT` when adapters are off. */
+  syncAdapters(): Promise<AdapterSyncWire>;
+  /** The page became visible (checks resume) or hidden (checks pause). */
+  setVisibility(visible: boolean): void;
 }

@@ -6,7 +6,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../src/protocol';
+import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
 import type { ItemMatrix } from './engine/item-matrix';
@@ -33,6 +34,8 @@ interface Ready {
   scores: Float32Array;
   info: ReadyInfo;
   search: SearchEngine;
+  /** The signed adapter channel, when `options.adapters` is set. */
+  adapters?: AdapterHost<Tensor>;
 }
 
 export class RecommenderService implements EngineApi {
@@ -40,7 +43,7 @@ export class RecommenderService implements EngineApi {
   #runQueue: Promise<unknown> = Promise.resolve();
   readonly #aborts = new Map<number, AbortController>();
 
-  async init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo> {
+  async init(config: EngineConfig, onProgress?: (p: Progress) => void, onAdapterEvent?: (event: AdapterWireEvent) => void): Promise<ReadyInfo> {
     if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
     if (config.lifeLock && globalThis.navigator?.locks) {
       // Held until this worker dies; the client waits on it to learn of our death.
@@ -63,11 +66,23 @@ export class RecommenderService implements EngineApi {
     }
     const catalog = new CatalogIndex(model.catalog);
     const search = await openSearch({ config, manifest, catalog, matrix, opened, fetch, onProgress });
+    const adapters = config.adapters
+      ? await AdapterHost.start<Tensor>({
+          channel: config.adapters,
+          storageName: config.storageName,
+          model: { baseModel: model.encoderSha256, lora: manifest.lora ?? { rank: 0, targets: [] }, numItems: manifest.numItems },
+          baseFeeds: loraFeeds,
+          tensor: (data, dims) => new opened.ort.Tensor('float32', data, [...dims]),
+          hidden: config.hidden,
+          onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
+        })
+      : undefined;
     const info: ReadyInfo = {
       backend: opened.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256 },
       history: { events: await store.count() },
       search: search.info,
+      ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = {
       manifest,
@@ -81,6 +96,7 @@ export class RecommenderService implements EngineApi {
       scores: new Float32Array(matrix.rows),
       info,
       search,
+      adapters,
     };
     onProgress?.({ status: 'ready', backend: opened.info.name });
     return info;
@@ -107,6 +123,7 @@ export class RecommenderService implements EngineApi {
     if (!Number.isInteger(k) || k <= 0 || k > 1000) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..1000; got ${String(k)}`);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
+    const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
     try {
       const mask = this.#exclusionMask(ready, request);
       const history: HistoryEvent[] = [];
@@ -116,9 +133,9 @@ export class RecommenderService implements EngineApi {
       }
       const used = history.slice(-ready.manifest.maxLen);
       if (used.length === 0) return this.#popular(ready, k, mask, started);
-      const user = await this.#encode(ready, used);
+      const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
-      const scores = scoreAll(ready.matrix, user, ready.scores);
+      const scores = scoreAll(ready.matrix, user, ready.scores, weights.itemBias(ready.matrix.rows));
       const best = topK(scores, k, mask);
       const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
       return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
@@ -161,12 +178,12 @@ export class RecommenderService implements EngineApi {
   }
 
   /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
-  #encode(ready: Ready, history: HistoryEvent[]): Promise<Float32Array> {
+  #encode(ready: Ready, history: HistoryEvent[], lora = this.#weights(ready).feeds): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       const input = buildEncoderInput(ready.matrix, history, ready.manifest.maxLen, ready.buffers);
       const { Tensor } = ready.opened.ort;
       const feeds: InferenceSession.FeedsType = {
-        ...ready.loraFeeds,
+        ...lora,
         [ENCODER_INPUTS.itemVectors]: new Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
         [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
       };
@@ -221,5 +238,20 @@ export class RecommenderService implements EngineApi {
 
   abort(callId: number, reason?: string): void {
     this.#aborts.get(callId)?.abort(reason);
+  }
+
+  /** The active adapter's weights (zeros and no bias without one): read once per call, kept for the call. */
+  #weights(ready: Ready): AdapterWeights<Tensor> {
+    return ready.adapters?.weights ?? { feeds: ready.loraFeeds, itemBias: () => undefined };
+  }
+
+  async syncAdapters(): Promise<AdapterSyncWire> {
+    const { adapters } = this.#need();
+    if (!adapters) throw new LocalshelfError('INVALID_ARGUMENT', 'adapter updates are off: pass options.adapters to createRecommender()');
+    return adapters.sync();
+  }
+
+  setVisibility(visible: boolean): void {
+    this.#ready?.adapters?.setVisible(visible);
   }
 }
