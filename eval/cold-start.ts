@@ -48,8 +48,11 @@ export async function coldStart(
 
   const reencoded = await reencodeCold(cold, test, s, notes);
   if (reencoded) {
-    const run = await runVariant(cold.encoders.int8, cold, test, s, reencoded.matrix, reencoded.label);
-    variants.push(run.result('**ONNX int8, cold items re-encoded from titles in Node**', mask));
+    // Only the cold-target users matter here: run just those.
+    const keep = (_: unknown, u: number) => mask[u] === 1;
+    const coldUsers: TestSet = { ...test, histories: test.histories.filter(keep), targets: test.targets.filter(keep), subsets: {} };
+    const run = await runVariant(cold.encoders.int8, cold, coldUsers, s, reencoded.matrix, reencoded.label);
+    variants.push(run.result('**ONNX int8, cold items re-encoded from titles in Node**'));
   }
   const torch = torchRow(cold, 'test', s.root, 'cold_target');
   if (torch) variants.push({ ...torch, label: 'PyTorch (cold-start training)' });

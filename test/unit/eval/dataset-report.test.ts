@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluateDataset, type DatasetSpec } from '../../../eval/dataset-report';
@@ -52,5 +55,28 @@ describe('evaluateDataset', () => {
     expect(notes).toMatch(/\*\*Missing\*\*: no int8 model .* run make-tiny/);
     expect(notes).toMatch(/\*\*Missing\*\*: .*encoder\.fp32\.onnx/);
     expect(notes).toMatch(/\*\*Missing\*\*: .*metrics\.json/);
+  });
+});
+
+describe('cold start section', () => {
+  it('reports the users whose target is a held-out item, beside the normal model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'localshelf-cold-'));
+    cpSync(fixture, dir, { recursive: true });
+    writeFileSync(join(dir, 'cold_items.json'), JSON.stringify([3, 5])); // targets of users 1 and 3
+    rmSync(join(dir, 'metrics.json'));
+    const section = await evaluateDataset(
+      { key: 'beauty', title: 'Tiny', test, int8Dirs: [fixture], trainedDirs: [fixture], coldDirs: [dir], target: 0.5, howToMake: '' },
+      settings,
+    );
+    const cold = section.tables.find((t) => t.title.startsWith('cold start'))!;
+    expect(cold.title).toBe('cold start (2 items never seen in training)');
+    expect(cold.variants.map((v) => [v.label, v.excluded.users])).toEqual([
+      ['**ONNX int8, cold items text-only (exported rows)**', 2],
+      ['normal model (IDs trained), same users', 2],
+    ]);
+    const notes = section.notes.join('\n');
+    expect(notes).toMatch(/not re-encoded in Node/); // the fixture has no tokenizer.json
+    expect(notes).toMatch(/other 6 \(warm-target\) users: NDCG@10 1\.0000/);
+    rmSync(dir, { recursive: true });
   });
 });
