@@ -181,7 +181,12 @@ test('search works offline once assets are cached', async ({ page, context, serv
   await page.goto(`${server.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
   const online = await run();
-  await page.waitForTimeout(500); // let the last copies land in Cache Storage
+  // The copies are written as the downloads stream in; wait for the last ones to land in Cache Storage.
+  await page.waitForFunction(async () => {
+    const keys = await (await caches.open('localshelf-assets')).keys();
+    const names = keys.map((k) => k.url);
+    return ['model_quantized.onnx', 'items.lsim', 'encoder.int8.onnx', 'catalog.json', 'tokenizer.json', '.wasm'].every((n) => names.some((u) => u.endsWith(n)));
+  });
   offline = true;
   await context.setOffline(true);
   const before = server.requests.length;
