@@ -68,19 +68,17 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
   expect(resultTitles.slice(0, 10).filter((t) => NAILS.test(t)).length).toBeGreaterThanOrEqual(8);
   await shot(page, '03-search-nail-polish');
 
-  // Open the first three results; put the first in the cart. (Search re-ranks with the history as it grows, so
-  // products are picked by id, not by position.)
-  const picked: { id: string; title: string }[] = [];
-  for (let i = 0; i < 3; i++) picked.push({ id: (await results.nth(i).getAttribute('data-id'))!, title: resultTitles[i]! });
-  for (const [i, { id, title }] of picked.entries()) {
-    const card = page.getByTestId('grid-search').locator(`a.card[data-id="${id}"]`);
-    await card.click();
+  // Open the top result and put it in the cart, then browse on through the product pages' related shelves.
+  const picked: { id: string; title: string }[] = [{ id: (await results.first().getAttribute('data-id'))!, title: resultTitles[0]! }];
+  await results.first().click();
+  for (let i = 0; ; i++) {
+    const { id, title } = picked[i]!;
     await expect(page.getByTestId('product-page')).toHaveAttribute('data-id', id);
     await expect(page.getByTestId('product-title')).toHaveText(title);
     const related = page.getByTestId('shelf-related');
     await expect(related).toHaveAttribute('data-source', 'personal');
     const relatedIds = await cardIds(related);
-    expect(relatedIds.length).toBe(6);
+    expect(relatedIds).toHaveLength(6);
     expect(relatedIds).not.toContain(id); // exclude: [this product]
     if (i === 0) {
       await page.getByTestId('add-to-cart').click();
@@ -88,8 +86,11 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
       await expect(page.getByTestId('cart-count')).toHaveText('1');
       await shot(page, '04-product-page-added-to-cart');
     }
-    await page.goBack();
-    await expect(results.first()).toBeVisible();
+    if (i === 2) break;
+    const next = relatedIds.find((r) => !picked.some((p) => p.id === r))!;
+    const card = related.locator(`a.card[data-id="${next}"]`);
+    picked.push({ id: next, title: (await card.locator('.card-title').textContent())! });
+    await card.click();
   }
 
   // Back on the front page the shelf is personal, explains itself, and is about nails now.
@@ -97,7 +98,7 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
   const personal = await shelf(page, 'personal');
   expect(personal).toHaveLength(6);
   expect(personal).not.toEqual(popular);
-  expect(personal).not.toContain(picked[0]!.id); // in the cart
+  for (const p of picked) expect(personal).not.toContain(p.id); // in the cart or under "Recently viewed"
   const lead = page.getByTestId('shelf-recommended').locator('.lead');
   await expect(lead).toContainText('Because you viewed');
   await expect(lead.locator('a.because-item').first()).toHaveAttribute('href', `#/product/${picked[2]!.id}`); // newest first
@@ -136,6 +137,7 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
   const table = page.getByTestId('history-table');
   await expect(table.locator('tbody tr').first()).toContainText('Bought');
   await expect(table).toContainText('“nail polish”');
+  await expect(table).toContainText('Clicked');
   for (const p of picked) await expect(table.locator(`a[href="#/product/${p.id}"]`).first()).toBeVisible();
   await shot(page, '08-privacy-panel');
 
@@ -146,6 +148,7 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
   const exported = JSON.parse(readFileSync(file, 'utf8')) as { events: { type: string; itemId?: string; query?: string; timestamp: number }[] };
   const items = (type: string): string[] => exported.events.filter((e) => e.type === type).map((e) => e.itemId!);
   expect(items('view')).toEqual(picked.map((p) => p.id));
+  expect(items('click')).toEqual([picked[1]!.id, picked[2]!.id]); // clicks on recommended products
   expect(items('add_to_cart')).toEqual([picked[0]!.id]);
   expect(items('purchase')).toEqual([picked[0]!.id]);
   expect(exported.events.filter((e) => e.type === 'search').map((e) => e.query)).toEqual(['nail polish']);

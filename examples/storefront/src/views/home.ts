@@ -4,7 +4,7 @@ import { h, replace } from '../dom';
 import { recentlyViewed } from '../explain';
 import type { Shop } from '../shop';
 import { productGrid, section } from './cards';
-import { recommendedShelf } from './recommended';
+import { RECENT, recommendedShelf } from './recommended';
 
 /** Category rows under the shelf; they leave out the overall top six, which the shelf shows to new shoppers. */
 const BESTSELLER_ROWS: Category[] = ['Skin care', 'Hair', 'Nails'];
@@ -15,7 +15,7 @@ export function homeView(shop: Shop): HTMLElement {
   const recentSection = section({ id: 'recently-viewed', title: 'Recently viewed' }, recent);
   recentSection.hidden = true;
   void shop.engine.ready
-    .then((r) => recentlyViewed(r, shop.catalog, 6))
+    .then((r) => recentlyViewed(r, shop.catalog, RECENT))
     .then((items) => {
       if (items.length === 0) return;
       recentSection.hidden = false;

@@ -13,14 +13,19 @@ interface ShelfOptions {
   k: number;
   /** Item ids never to show (the product on screen, the cart). */
   exclude: readonly string[];
+  /** Also leave out this many of the shopper's most recent items (the home page lists them as "Recently viewed"). */
+  excludeRecent?: number;
 }
 
 /** Runs the recommender and maps results onto catalog products. */
 async function recommend(shop: Shop, options: ShelfOptions): Promise<{ result: RecommendResult; products: Product[]; recent: Product[] }> {
   const recommender = await shop.engine.ready;
-  const [result, history] = await Promise.all([recommender.recommend({ k: options.k, exclude: options.exclude }), recommender.history.export()]);
+  const history = await recommender.history.export();
+  const recent = recentItems(history, shop.catalog, Math.max(3, options.excludeRecent ?? 0));
+  const exclude = [...options.exclude, ...recent.slice(0, options.excludeRecent ?? 0).map((p) => p.id)];
+  const result = await recommender.recommend({ k: options.k, exclude });
   const products = result.items.map((item) => shop.catalog.get(item.id)).filter((p): p is Product => p !== undefined);
-  return { result, products, recent: recentItems(history, shop.catalog, 3) };
+  return { result, products, recent: recent.slice(0, 3) };
 }
 
 function becauseYouViewed(recent: readonly Product[]): Child[] {
@@ -47,6 +52,9 @@ function fill(shop: Shop, target: HTMLElement, lead: HTMLElement, options: Shelf
   );
 }
 
+/** How many recent items the home page shows under "Recently viewed" (and so leaves out of the shelf). */
+export const RECENT = 6;
+
 /** Home page shelf: personal picks, or popular items with no history. */
 export function recommendedShelf(shop: Shop): HTMLElement {
   const lead = h('span');
@@ -56,7 +64,7 @@ export function recommendedShelf(shop: Shop): HTMLElement {
     shop,
     body,
     lead,
-    { k: 6, exclude: shop.cart.ids },
+    { k: 6, exclude: shop.cart.ids, excludeRecent: RECENT },
     (recent) => [...becauseYouViewed(recent), h('span', { class: 'muted' }, ' (your most recent items; the model weighs them most).')],
     'Popular with shoppers right now. Browse a few products and this shelf becomes yours.',
   );
