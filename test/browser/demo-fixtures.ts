@@ -58,7 +58,7 @@ export const test = base.extend<DemoFixtures, { demo: DemoServer }>({
       await use({ ...server, settings });
       await server.close();
     },
-    { scope: 'worker', timeout: 120_000 },
+    { scope: 'worker', timeout: 240_000 },
   ],
   shot: async ({}, use, testInfo) => {
     await use(async (page, name) => {
