@@ -65,7 +65,7 @@ function world() {
     return release;
   };
   /** A tab: its own host, fetch log and event list, over the shared database and server. */
-  const tab = async (options: Partial<AdapterHostOptions<FakeTensor>> & { channel?: Partial<ResolvedAdapterOptions> } = {}) => {
+  const tab = async (options: Omit<Partial<AdapterHostOptions<FakeTensor>>, 'channel'> & { channel?: Partial<ResolvedAdapterOptions> } = {}) => {
     const server = fakeFetch(() => served, BASE);
     const events: AdapterWireEvent[] = [];
     const { channel: channelOverrides, ...rest } = options;
@@ -152,10 +152,11 @@ describe('adapter host', () => {
     w.publish();
     const seen: { durability?: string; stores: string[] }[] = [];
     let failWrites = true;
-    const proto = (globalThis.IDBDatabase as unknown as { prototype: { transaction: (...a: unknown[]) => IDBTransaction } }).prototype;
+    type Transaction = (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) => IDBTransaction;
+    const proto = (globalThis.IDBDatabase as unknown as { prototype: { transaction: Transaction } }).prototype;
     const original = proto.transaction;
-    proto.transaction = function (this: IDBDatabase, stores: unknown, mode?: unknown, options?: { durability?: string }) {
-      const list = ([] as string[]).concat(stores as string);
+    proto.transaction = function (stores, mode, options) {
+      const list = ([] as string[]).concat(stores);
       if (mode === 'readwrite') {
         seen.push({ durability: options?.durability, stores: list });
         if (failWrites && list.includes('files')) throw new DOMException('disk full', 'QuotaExceededError');
