@@ -22,7 +22,7 @@ export async function coldStart(
   tables: ResultTable[],
   notes: string[],
   warm?: Ran,
-): Promise<void> {
+): Promise<string | undefined> {
   const rel = relative(s.root, cold.dir);
   for (const p of cold.problems) notes.push(`**Problem** in \`${rel}\`: ${p}`);
   if (!cold.manifest || !cold.matrix || !cold.encoders.int8) {
@@ -32,11 +32,11 @@ export async function coldStart(
         `training/out/${test.dataset}-cold\`, then \`/usr/bin/python3 -m training.export --ckpt ` +
         `training/out/${test.dataset}-cold/model.pt --out training/out/${test.dataset}-cold/artifacts\`.`,
     );
-    return;
+    return 'Cold start: **not evaluated yet** (no cold-start export; see the notes).';
   }
   if (!cold.coldItems) {
     notes.push(`**Missing**: the held-out item list (\`cold_items.json\`, \`manifest.coldItems\` or model.pt) for \`${rel}\`.`);
-    return;
+    return 'Cold start: **not evaluated** (held-out item list missing).';
   }
   const isCold = new Uint8Array(test.numItems + 1);
   for (const id of cold.coldItems) isCold[id] = 1;
@@ -70,6 +70,14 @@ export async function coldStart(
   notes.push(
     `Cold-start variant on the other ${warmUsers.users} (warm-target) users: NDCG@10 ${warmUsers.ndcg[10]!.toFixed(4)}, ` +
       `HR@10 ${warmUsers.hr[10]!.toFixed(4)}.`,
+  );
+  const c = variants[variants.length > 1 && reencoded ? 1 : 0]!.excluded;
+  const w = warm?.result('', mask).excluded;
+  return (
+    `Cold start (${cold.coldItems.length} items held out of training, ${users} users): NDCG@10 **${c.ndcg[10]!.toFixed(4)}**, ` +
+    `HR@10 ${c.hr[10]!.toFixed(4)} from text-only vectors${reencoded ? ' computed in Node by the exported text tower' : ''}` +
+    (w ? ` (the normal model, which trained on those items: ${w.ndcg[10]!.toFixed(4)} / ${w.hr[10]!.toFixed(4)})` : '') +
+    '.'
   );
 }
 

@@ -96,6 +96,7 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
 
   let int8: Ran | undefined;
   let fp32: Ran | undefined;
+  let sameRunInt8: Ran | undefined; // the training run's own int8, when the shipped one came from elsewhere
   if (int8Folder) {
     s.log(`${spec.key}: int8 from ${rel(int8Folder.dir)}`);
     int8 = await runVariant(int8Folder.encoders.int8!, int8Folder, spec.test, s);
@@ -112,35 +113,67 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
     notes.push(`**Missing**: \`encoder.fp32.onnx\` in ${list(spec.trainedDirs)} (fp32 comparison). ${spec.howToMake}`);
   }
   if (!trained.torchMetrics) notes.push(`**Missing**: \`metrics.json\` in ${list(spec.trainedDirs)} (PyTorch figures). ${spec.howToMake}`);
+  // Is the int8 model the browser runs an export of this training run?
+  const shippedHash = int8Folder?.manifest?.sha256?.['encoder.int8.onnx'];
+  const runHash = trained.manifest?.sha256?.['encoder.int8.onnx'];
+  if (int8Folder && int8Folder.dir !== trained.dir && (trained.encoders.fp32 || trained.torchMetrics)) {
+    if (shippedHash && runHash && shippedHash !== runHash) {
+      notes.push(
+        `**Problem**: \`${rel(int8Folder.dir)}\` is not the export of \`${rel(trained.dir)}\` (encoder.int8.onnx hashes ` +
+          'differ), so its row is not comparable with the fp32/PyTorch rows; the run\'s own int8 export is shown ' +
+          'beside them. Re-ship with `training.export --ship`.',
+      );
+      if (usable(trained, 'int8')) sameRunInt8 = await runVariant(trained.encoders.int8!, trained, spec.test, s);
+    } else if (!runHash) {
+      notes.push(
+        `Cannot check that \`${rel(int8Folder.dir)}\` was exported from \`${rel(trained.dir)}\` (no manifest there); ` +
+          'the PyTorch comparison assumes it.',
+      );
+    } else {
+      notes.push(`\`${rel(int8Folder.dir)}/encoder.int8.onnx\` is byte-identical to the run's export (same sha256).`);
+    }
+  }
 
   const tables: ResultTable[] = [];
   const tableFor = (title: string, split: string, mask?: Uint8Array, subset?: string, note?: string) => {
     const variants: VariantResult[] = [];
     if (int8) variants.push(int8.result('**ONNX int8 (browser)**', mask));
+    if (sameRunInt8) variants.push(sameRunInt8.result('ONNX int8 (training run export)', mask));
     if (fp32) variants.push(fp32.result('ONNX fp32', mask));
     const torch = torchRow(trained, split, s.root, subset);
     if (torch) variants.push(torch);
     tables.push({ title, variants, ...(note && { note }) });
-    agreementNotes(notes, int8, fp32, torch, mask, title);
+    agreementNotes(notes, sameRunInt8 ?? int8, fp32, torch, mask, title);
   };
   tableFor(`${spec.title}: all test users`, 'test');
   for (const [name, description] of Object.entries(spec.subsetTitles ?? {})) {
     tableFor(`${spec.title}: ${name}`, name, spec.test.subsets[name], undefined, description);
   }
 
+  const headline: string[] = [];
   if (int8) {
-    const got = int8.result('').excluded.ndcg[10]!;
-    notes.push(
-      `Target: int8 NDCG@10 (history excluded) ${got.toFixed(4)} vs ${spec.target} → ` +
-        (got > spec.target ? '**met**.' : `**missed** by ${(spec.target - got).toFixed(4)}.`),
+    const m = int8.result('').excluded;
+    const got = m.ndcg[10]!;
+    const verdict = got > spec.target ? '**met**' : `**missed** by ${(spec.target - got).toFixed(4)}`;
+    notes.push(`Target: int8 NDCG@10 (history excluded) ${got.toFixed(4)} vs ${spec.target} → ${verdict}.`);
+    const fp = fp32?.result('').excluded.ndcg[10];
+    const pt = torchRow(trained, 'test', s.root)?.excluded.ndcg[10];
+    headline.push(
+      `${spec.title}: NDCG@10 **${got.toFixed(4)}** int8 as the browser runs it` +
+        (fp !== undefined ? `, ${fp.toFixed(4)} fp32` : '') +
+        (pt !== undefined ? `, ${pt.toFixed(4)} PyTorch` : '') +
+        ` (HR@10 ${m.hr[10]!.toFixed(4)}; history excluded; ${m.users} users); target ${spec.target} ${verdict}.`,
     );
+  } else {
+    headline.push(`${spec.title}: **no int8 model to evaluate yet** (see its section).`);
   }
   if (spec.coldDirs) {
     const cold = pickFolder(spec.coldDirs, (f) => Boolean(f.manifest));
-    await coldStart(cold, spec.test, s, tables, notes, int8);
+    const c = await coldStart(cold, spec.test, s, tables, notes, int8);
+    if (c) headline.push(c);
   }
   const used = [int8Folder, trained.encoders.fp32 || trained.torchMetrics ? trained : undefined];
   const byDir = new Map(used.filter((f): f is ModelFolder => Boolean(f)).map((f) => [f.dir, f]));
   const artifacts = [...byDir.values()].map((f) => describeFolder(f, s.root));
-  return { title: spec.title, protocol: spec.test.protocol, tables, notes, artifacts };
+  return { title: spec.title, protocol: spec.test.protocol, tables, notes, artifacts, headline };
 }

@@ -69,7 +69,9 @@ export function loadBeauty(shared = sharedRoot(), maxUsers?: number): TestSet {
     histories: seqs.map((s) => s.slice(0, -1)),
     targets: seqs.map((s) => s[s.length - 1]!),
     subsets: {},
-    protocol: 'leave-one-out: target = last item, history = every earlier item (S3-Rec split, all users)',
+    protocol:
+      'leave-one-out on the S3-Rec split, all users: target = last item, history = every earlier item (cut to ' +
+      "the model's last maxLen); the same split as training/data.py and the S3-Rec anchors",
   };
 }
 
@@ -111,9 +113,11 @@ export function loadMl1m(shared = sharedRoot(), maxUsers?: number): TestSet {
     targets: testOut.slice(0, n),
     subsets: { test_exact: exact.slice(0, n) },
     protocol:
-      'gSASRec split: target = seq[-1] for all 6,040 users; history = seq[:-2] (the shared files lack seq[-2] for ' +
-      '5,528 users: one item skipped, slightly harder than the papers) or seq[:-1] for the 512 validation users ' +
-      '(`test_exact`: exactly the papers\' protocol on that subset)',
+      'gSASRec split, built as training/data.py builds it so the figures line up with metrics.json. Target = ' +
+      'seq[-1] for all 6,040 users. The papers rank seq[-1] given seq[:-1], but the shared files lack seq[-2] for ' +
+      '5,528 users, so their history is seq[:-2] (one item skipped: a slightly harder task, figures not exactly ' +
+      'comparable with the anchors); the 512 validation users get their full seq[:-1]. `test_exact` reports those ' +
+      "512 alone: exactly the papers' protocol, on a subset. Histories are cut to the model's last maxLen items",
   };
 }
 

@@ -115,14 +115,7 @@ async function main(): Promise<void> {
     log(`${d}: ${spec.test.targets.length} test users, ${spec.test.numItems} items`);
     const section = await evaluateDataset(spec, settings);
     sections.push(section);
-    const main = section.tables[0]?.variants.find((v) => v.label.includes('int8'));
-    summary.push(
-      main
-        ? `${spec.title}: int8 (browser) NDCG@10 ${main.excluded.ndcg[10]!.toFixed(4)}, HR@10 ` +
-            `${main.excluded.hr[10]!.toFixed(4)} (history excluded; ${main.excluded.users} users) — target ` +
-            `${spec.target}: ${main.excluded.ndcg[10]! > spec.target ? 'met' : '**missed**'}.`
-        : `${spec.title}: **no int8 model to evaluate yet** (see the section below).`,
-    );
+    summary.push(...(section.headline ?? []));
   }
   if (args.maxUsers !== undefined) summary.unshift(`**Partial run: first ${args.maxUsers} users only.** Not comparable.`);
 

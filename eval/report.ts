@@ -33,6 +33,8 @@ export interface DatasetSection {
   readonly tables: readonly ResultTable[];
   /** Plain sentences: agreement checks, targets met or missed, missing artifacts and the command to make them. */
   readonly notes: readonly string[];
+  /** One or two summary lines for the top of the report. */
+  readonly headline?: readonly string[];
   /** Which model files were evaluated (hashes, training run facts). */
   readonly artifacts?: readonly string[];
 }

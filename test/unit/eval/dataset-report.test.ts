@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,5 +78,31 @@ describe('cold start section', () => {
     expect(notes).toMatch(/not re-encoded in Node/); // the fixture has no tokenizer.json
     expect(notes).toMatch(/other 6 \(warm-target\) users: NDCG@10 1\.0000/);
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('shipped model provenance', () => {
+  it('flags a shipped int8 model that is not the training run export, and shows the run\'s own int8', async () => {
+    const withHash = (hash: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'localshelf-prov-'));
+      cpSync(fixture, dir, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, sha256: { 'encoder.int8.onnx': hash } }));
+      return dir;
+    };
+    const shipped = withHash('a'.repeat(64));
+    const run = withHash('b'.repeat(64));
+    const section = await evaluateDataset(
+      { key: 'beauty', title: 'Tiny', test, int8Dirs: [shipped], trainedDirs: [run], target: 0.5, howToMake: '' },
+      settings,
+    );
+    expect(section.notes.join('\n')).toMatch(/is not the export of .* hashes differ/);
+    expect(section.tables[0]!.variants.map((v) => v.label)).toEqual([
+      '**ONNX int8 (browser)**',
+      'ONNX int8 (training run export)',
+      'ONNX fp32',
+      'PyTorch (training)',
+    ]);
+    for (const d of [shipped, run]) rmSync(d, { recursive: true });
   });
 });
