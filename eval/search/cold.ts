@@ -18,6 +18,9 @@ import { documentFrequency, knownItemQuery } from './queries';
 import type { Metrics } from './tasks';
 
 export interface ColdResult {
+  /** Items withheld from training. */
+  withheld: number;
+  /** Of those, the ones with a title (added with catalog.add()). */
   coldItems: number;
   users: number;
   addMs: number;
@@ -52,7 +55,8 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   const rowOfAsin = new Map(ids.map((id, r) => [id, r]));
   const coldRows = new Set(folder.coldItems.map((id) => rowOfAsin.get(test.externalIds[id - 1]!)!));
   const warmRows = ids.map((_, r) => r).filter((r) => !coldRows.has(r));
-  const coldList = [...coldRows].sort((a, b) => a - b);
+  // catalog.add() needs a title: withheld items without one cannot be added, and leave the experiment.
+  const coldList = [...coldRows].sort((a, b) => a - b).filter((r) => titles[r]!.trim() !== '');
   const stack: Stack = await openStack(folder);
   const warmCatalog = new CatalogIndex(warmRows.map((r) => ({ id: ids[r]!, title: titles[r]!, popularity: 0 })));
   const engine = await SearchEngine.open({
@@ -73,9 +77,9 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   log(`cold: ${coldList.length} withheld items added in ${addMs.toFixed(0)} ms`);
 
   // Test users whose target is a withheld item; histories in the grown catalog's rows.
-  const newRow = (datasetId: number): number => grown.catalog.row(test.externalIds[datasetId - 1]!)!;
-  const users = test.targets.flatMap((t, u) => (coldRows.has(rowOfAsin.get(test.externalIds[t - 1]!)!) ? [u] : []));
-  const histories = users.map((u) => test.histories[u]!.map(newRow));
+  const newRow = (datasetId: number): number | undefined => grown.catalog.row(test.externalIds[datasetId - 1]!);
+  const users = test.targets.flatMap((t, u) => (coldRows.has(rowOfAsin.get(test.externalIds[t - 1]!)!) && newRow(t) !== undefined ? [u] : []));
+  const histories = users.map((u) => test.histories[u]!.flatMap((id) => newRow(id) ?? []));
   const exportedHistories = users.map((u) => test.histories[u]!.map((id) => rowOfAsin.get(test.externalIds[id - 1]!)!));
   const vectors = await userVectors(stack, histories, grown.matrix);
   const exportedVectors = await userVectors(stack, exportedHistories, full);
@@ -85,7 +89,7 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   const exported: number[] = [];
   users.forEach((u, i) => {
     scoreAll(grown.matrix, vectors.subarray(i * dim, (i + 1) * dim), scores);
-    added.push(rank(scores, newRow(test.targets[u]!), grown.matrix.rows));
+    added.push(rank(scores, newRow(test.targets[u]!)!, grown.matrix.rows));
     scoreAll(full, exportedVectors.subarray(i * dim, (i + 1) * dim), scores);
     exported.push(rank(scores, rowOfAsin.get(test.externalIds[test.targets[u]! - 1]!)!, full.rows));
   });
@@ -106,6 +110,7 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   };
   const warmSample = warmRows.filter((_, i) => i % Math.max(1, Math.floor(warmRows.length / coldList.length)) === 0).slice(0, coldList.length);
   return {
+    withheld: coldRows.size,
     coldItems: coldList.length,
     users: users.length,
     addMs,

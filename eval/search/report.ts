@@ -93,9 +93,10 @@ export function renderSection(s: SectionInput): string {
       '',
       `### Cold start through \`catalog.add()\``,
       '',
-      `Model \`${s.coldModel}\`: trained with ${c.coldItems} items withheld entirely. The engine starts with the warm ` +
-        `catalog; the withheld items are added with \`SearchEngine.addItems\` (titles embedded by transformers.js, ` +
-        `${c.addMs.toFixed(0)} ms for all), then recommended and searched.`,
+      `Model \`${s.coldModel}\`: trained with ${c.withheld} items withheld entirely. The engine starts with the warm ` +
+        `catalog; the ${c.coldItems} withheld items that have a title are added with \`SearchEngine.addItems\` (titles ` +
+        `embedded by transformers.js, ${c.addMs.toFixed(0)} ms for all), then recommended and searched. Recommendation ` +
+        'ranks are over the whole grown catalog, history items included.',
       '',
       '| what | users / items | HR@10 | NDCG@10 | MRR | HR@1 |',
       '|---|---|---|---|---|---|',
