@@ -8,13 +8,15 @@
  * Options: --dataset beauty|ml1m (repeatable; default both), --max-users N (first N users only),
  * --out PATH (default EVAL.md), --threads N (onnxruntime intra-op threads, default 2), --batch N (default 256),
  * --run NAME=DIR (training run folder for beauty, ml1m or beauty-cold; defaults training/out/NAME; its export
- * may be in DIR/artifacts). The shipped int8 Beauty model is read from public/models/beauty first.
+ * may be in DIR/artifacts; a run with only model.pt is exported into training/out/.eval-exports/ unless
+ * --no-export). The shipped int8 Beauty model is read from public/models/beauty first.
  * Data: ../shared/datasets, or $LOCALSHELF_SHARED/datasets.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { evaluateDataset, type DatasetSpec } from './dataset-report';
+import { EXPORT_CACHE, exportDirs } from './ensure-export';
 import { hasShared, loadBeauty, loadMl1m, repoRoot, sharedRoot } from './datasets';
 import { renderReport, type DatasetSection } from './report';
 
@@ -26,10 +28,12 @@ interface Args {
   batch: number;
   /** Training run folders by name (beauty, ml1m, beauty-cold), relative to the repository. */
   runs: Record<string, string>;
+  /** Export runs that have only a checkpoint (off with --no-export). */
+  export: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { datasets: [], out: join(repoRoot(), 'EVAL.md'), threads: 2, batch: 256, runs: {} };
+  const args: Args = { datasets: [], out: join(repoRoot(), 'EVAL.md'), threads: 2, batch: 256, runs: {}, export: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -45,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--out') args.out = resolve(value());
     else if (a === '--threads') args.threads = Number(value());
     else if (a === '--batch') args.batch = Number(value());
+    else if (a === '--no-export') args.export = false;
     else if (a === '--run') {
       const [name, dir] = value().split('=');
       if (!name || !dir || !['beauty', 'ml1m', 'beauty-cold'].includes(name)) {
@@ -75,8 +80,19 @@ async function main(): Promise<void> {
   const log = (line: string) => console.error(line);
   const settings = { root, threads: args.threads, batchSize: args.batch, log };
   const out = (p: string) => resolve(root, p);
-  // A training run folder holds metrics.json + model.pt; training/export.py --out may put the files in artifacts/.
-  const runDirs = (run: string) => [out(join(run, 'artifacts')), out(run)];
+  // A training run folder holds metrics.json + model.pt; training/export.py --out may put the files in artifacts/;
+  // a run with only a checkpoint is exported into training/out/.eval-exports/ (see eval/ensure-export.ts).
+  const exportsMade: string[] = [];
+  const runDirs = (run: string) => {
+    const dirs = exportDirs(root, out(run), log, args.export);
+    if (dirs[0]!.includes(EXPORT_CACHE)) {
+      exportsMade.push(
+        `\`${relative(root, dirs[0]!)}\` was exported by this command from \`${run}/model.pt\` with ` +
+          '`python -m training.export --out` (the run folder had no export).',
+      );
+    }
+    return dirs;
+  };
   const howTo = (d: string) =>
     `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\`, then ` +
     `\`/usr/bin/python3 -m training.export --ckpt training/out/${d}/model.pt --out training/out/${d}/artifacts\`` +
@@ -117,6 +133,7 @@ async function main(): Promise<void> {
     sections.push(section);
     summary.push(...(section.headline ?? []));
   }
+  summary.push(...new Set(exportsMade));
   if (args.maxUsers !== undefined) summary.unshift(`**Partial run: first ${args.maxUsers} users only.** Not comparable.`);
 
   const cpu = cpus();
