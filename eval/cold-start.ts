@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import type { ModelFolder } from './artifacts';
 import type { TestSet } from './datasets';
 import { describeFolder, torchRow, type ResultTable, type VariantResult } from './report';
+import { agreementNotes } from './agreement';
 import { openEncoder } from './run-model';
 import { runVariant, type Ran, type RunSettings } from './run-variant';
 import { replaceRows, rowCosines, textVectors } from './text-vectors';
@@ -56,6 +57,7 @@ export async function coldStart(
   }
   const torch = torchRow(cold, 'test', s.root, 'cold_target');
   if (torch) variants.push({ ...torch, label: 'PyTorch (cold-start training)' });
+  agreementNotes(notes, exported, undefined, torch, mask, 'Cold start');
   if (warm) variants.push(warm.result('normal model (IDs trained), same users', mask));
   notes.push(`Cold-start model: ${describeFolder(cold, s.root)}.`);
   tables.push({
