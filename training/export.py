@@ -165,6 +165,8 @@ def item_matrix(model: Recommender) -> np.ndarray:
 def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     model, ck = load_checkpoint(ckpt_path)
     ds = data_mod.load(ck["dataset"], ck.get("max_users"))
+    if ship and ck.get("cold_items"):
+        raise SystemExit("the cold-start variant is for evaluation; ship the full model")
     if ship and not ds.shippable:
         raise SystemExit(f"{ds.name}: license forbids redistribution; export it with --out, never --ship")
     cfg = model.cfg
@@ -227,6 +229,8 @@ def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     }
     if ck.get("cold_items"):
         manifest["coldItems"] = len(ck["cold_items"])
+        with open(os.path.join(out, "cold_items.json"), "w") as f:
+            json.dump({"items": ck["cold_items"], "fraction": ck.get("cold_fraction"), "seed": ck.get("cold_seed")}, f)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     return files
