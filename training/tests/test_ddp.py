@@ -10,7 +10,7 @@ from training.model import ModelConfig
 from training.train import build_model, ddp_worker, parse_args, train
 
 COMMON = ["--dataset", "beauty", "--max-users", "800", "--max-steps", "3", "--dropout", "0", "--eval-every", "1",
-          "--text-dim", "16", "--seed", "3"]
+          "--text-dim", "16", "--seed", "3", "--lr", "1e-3"]
 
 
 def _free_port() -> int:
@@ -28,6 +28,10 @@ def test_ddp_two_processes_match_one_process(tmp_path):
     b = torch.load(os.path.join(two, "model.pt"))["state"]
     assert a.keys() == b.keys()
     for k in a:
+        if k.endswith(".k.bias"):
+            # softmax is shift-invariant, so the key bias has a zero true gradient: Adam turns the rounding noise
+            # of either run into ±lr steps. It is not a DDP property; skip it.
+            continue
         torch.testing.assert_close(b[k], a[k], atol=2e-5, rtol=1e-4, msg=lambda m: f"{k}: {m}")
     assert '"world": 2' in open(os.path.join(two, "train_log.jsonl")).read()
     # the comparison is not vacuous: 3 Adam steps moved the weights well beyond the tolerance
