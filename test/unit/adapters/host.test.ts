@@ -12,7 +12,8 @@ import { seededRandom } from '../../../tools/lib/random-adapter';
 import { AdapterHost, type AdapterHostOptions } from '../../../workers/adapters/host';
 import { parseAdapter } from '../../../workers/adapters/format';
 import { AdapterStateStore } from '../../../workers/adapters/state-store';
-import { fakeFetch, HOUR, MODEL, poolKey, SimPublisher, T0, type ServedFile } from './channel-fixture';
+import { buildRoot, buildTimestamp, documentBytes, isoSeconds, signDocument } from '../../../tools/lib/sign-metadata';
+import { DAY, fakeFetch, HOUR, MODEL, poolKey, SimPublisher, T0, type ServedFile } from './channel-fixture';
 
 const BASE = 'https://cdn.test/channel/';
 const KEY = `${BASE}#${MODEL.baseModel}`;
@@ -83,8 +84,13 @@ function world() {
     hosts.push(host);
     return { host, log: server.log, events };
   };
+  const refresh = () => {
+    const release = pub.refresh(now);
+    served = pub.files(release);
+    return release;
+  };
   return {
-    pub, storageName, publish, tab,
+    pub, storageName, publish, refresh, tab,
     served: () => served,
     advance: (ms: number) => void (now += ms),
     now: () => now,
@@ -279,6 +285,40 @@ describe('adapter host', () => {
     const count = log.requests.length;
     await new Promise((r) => setTimeout(r, 50));
     expect(log.requests).toHaveLength(count);
+  });
+
+  it('a newer pinned root (an app release) replaces the stored one; counters of a role whose keys changed reset', async () => {
+    const w = world();
+    w.publish();
+    const first = await w.tab();
+    await first.host.sync();
+    for (let i = 0; i < 4; i++) {
+      w.advance(1000);
+      w.refresh(); // e.g. a stolen timestamp key pushing the counter up
+    }
+    await first.host.sync();
+    const rootKey = poolKey('ed25519', 40);
+    const newTsKey = poolKey('ed25519', 43);
+    const root2 = buildRoot(2, isoSeconds(T0 + 3650 * DAY), {
+      root: { keys: [rootKey], threshold: 1 },
+      targets: { keys: [poolKey('ed25519', 41)], threshold: 1 },
+      timestamp: { keys: [newTsKey], threshold: 1 },
+    });
+    const latest = w.pub.latest!;
+    const ts = buildTimestamp(1, isoSeconds(w.now() + DAY), latest.targetsVersion, latest.targets);
+    w.served().set('timestamp.json', { bytes: documentBytes(signDocument(ts, [newTsKey])) });
+    // The old app (root v1 pinned) cannot trust the new timestamp key.
+    expect(await rejectionCode(first.host.sync())).toBe('ADAPTER_SIGNATURE');
+    first.host.dispose();
+    // The new release pins root v2: the stored root v1 and the timestamp counter (5) give way.
+    const second = await w.tab({ channel: { rootJson: new TextDecoder().decode(documentBytes(signDocument(root2, [rootKey]))) } });
+    expect(second.host.info?.version).toBe(1);
+    expect(await second.host.sync()).toMatchObject({ status: 'current', adapter: { version: 1 } });
+    const store = await AdapterStateStore.open(`${w.storageName}-adapters`);
+    const { state } = await store.read(KEY);
+    store.close();
+    expect(state?.versions).toEqual({ timestamp: 1, targets: 1 });
+    expect(JSON.parse(state!.rootJson).signed.version).toBe(2);
   });
 
   it('refuses a pinned root that does not verify; never sends credentials, referrer or anything but If-None-Match', async () => {
