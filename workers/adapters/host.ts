@@ -15,21 +15,16 @@ import { asLocalshelfError, LocalshelfError, toWireError } from '../../src/error
 import type { ResolvedAdapterOptions } from '../../src/options';
 import type { AdapterSyncWire, AdapterWire, AdapterWireEvent } from '../../src/protocol';
 import type { FetchLike } from './download';
-import { ITEM_BIAS, type ParsedAdapter } from './format';
+import type { ParsedAdapter } from './format';
 import { defaultLocks, type LockManagerLike } from './locks';
 import { loadTrustedRoot } from './root';
 import { AdapterStateStore, type StoredAdapterFile } from './state-store';
 import { createSyncSchedule, type ScheduleClock, type SyncSchedule } from './sync-schedule';
 import { checkForUpdate, fetchActiveAdapter, initialChannelState, type ChannelConfig, type ChannelState } from './update';
 import { verifyTargetFile, type ModelBinding, type SelectedTarget } from './verify';
+import { adapterWeights, type AdapterWeights } from './weights';
 
-/** What one encoder call uses: an immutable snapshot, replaced as a whole on a swap. */
-export interface AdapterWeights<T> {
-  /** Every LoRA input of the encoder: the adapter's tensors, zeros for the targets it does not cover. */
-  readonly feeds: Readonly<Record<string, T>>;
-  /** The adapter's per-item score bias, zero-padded to `rows` (items added at run time), or `undefined`. */
-  itemBias(rows: number): Float32Array | undefined;
-}
+export type { AdapterWeights } from './weights';
 
 /** The subset of `BroadcastChannel` the host uses. */
 export interface BroadcastLike {
@@ -263,12 +258,6 @@ export class AdapterHost<T> {
   #activate(target: SelectedTarget, adapter: ParsedAdapter, installedAt: number, source: 'download' | 'peer' | null): void {
     const previous = this.#active;
     if (previous?.target.sha256 === target.sha256) return;
-    const feeds: Record<string, T> = { ...this.#options.baseFeeds };
-    let bias: Float32Array | undefined;
-    for (const [name, tensor] of adapter.tensors) {
-      if (name === ITEM_BIAS) bias = tensor.data;
-      else feeds[name] = this.#options.tensor(tensor.data, tensor.dims);
-    }
     const wire: AdapterWire = {
       version: target.adapterVersion,
       target: target.path,
@@ -276,7 +265,7 @@ export class AdapterHost<T> {
       activatedAt: installedAt,
       revision: ++this.#revision,
     };
-    this.#active = { target, wire, weights: { feeds: Object.freeze(feeds), itemBias: paddedBias(bias) } };
+    this.#active = { target, wire, weights: adapterWeights(adapter, this.#options.baseFeeds, this.#options.tensor) };
     if (source) this.#emit({ type: 'change', adapter: wire, previous: previous?.wire ?? null, source });
   }
 
@@ -324,18 +313,4 @@ export class AdapterHost<T> {
 interface RootLike {
   version: number;
   roles: Record<'timestamp' | 'targets', { keyids: string[] }>;
-}
-
-/** `itemBias(rows)`: the bias itself while it covers every row, else a zero-padded copy (cached per length). */
-function paddedBias(bias: Float32Array | undefined): (rows: number) => Float32Array | undefined {
-  if (!bias) return () => undefined;
-  let padded: Float32Array | undefined;
-  return (rows) => {
-    if (rows <= bias.length) return bias;
-    if (padded?.length !== rows) {
-      padded = new Float32Array(rows);
-      padded.set(bias);
-    }
-    return padded;
-  };
 }

@@ -1,0 +1,43 @@
+/**
+ * What the encoder runs on: an adapter's tensors turned into one immutable snapshot of feeds (zeros for the LoRA
+ * targets it leaves out) plus its per-item score bias. A swap replaces the snapshot, never mutates it, so a call
+ * that read it keeps the weights it started with. Pure; the runtime's tensor type is injected.
+ */
+import { ITEM_BIAS, type ParsedAdapter } from './format';
+
+/** What one encoder call uses: an immutable snapshot, replaced as a whole on a swap. */
+export interface AdapterWeights<T> {
+  /** Every LoRA input of the encoder: the adapter's tensors, zeros for the targets it does not cover. */
+  readonly feeds: Readonly<Record<string, T>>;
+  /** The adapter's per-item score bias, zero-padded to `rows` (items added at run time), or `undefined`. */
+  itemBias(rows: number): Float32Array | undefined;
+}
+
+/** The snapshot of `adapter`: its LoRA tensors over `baseFeeds` (zeros), and `item_bias` when it has one. */
+export function adapterWeights<T>(
+  adapter: ParsedAdapter,
+  baseFeeds: Readonly<Record<string, T>>,
+  tensor: (data: Float32Array, dims: readonly number[]) => T,
+): AdapterWeights<T> {
+  const feeds: Record<string, T> = { ...baseFeeds };
+  let bias: Float32Array | undefined;
+  for (const [name, t] of adapter.tensors) {
+    if (name === ITEM_BIAS) bias = t.data;
+    else feeds[name] = tensor(t.data, t.dims);
+  }
+  return { feeds: Object.freeze(feeds), itemBias: paddedBias(bias) };
+}
+
+/** `itemBias(rows)`: the bias itself while it covers every row, else a zero-padded copy (cached per length). */
+function paddedBias(bias: Float32Array | undefined): (rows: number) => Float32Array | undefined {
+  if (!bias) return () => undefined;
+  let padded: Float32Array | undefined;
+  return (rows) => {
+    if (rows <= bias.length) return bias;
+    if (padded?.length !== rows) {
+      padded = new Float32Array(rows);
+      padded.set(bias);
+    }
+    return padded;
+  };
+}
