@@ -1,0 +1,160 @@
+/**
+ * The issue's targets, judged on one run's results, each with what was measured and, for a miss, the reason
+ * taken from the same run's breakdown (scan vs encoder vs round trip, start-up stages, chunk sizes).
+ */
+import type { Kernel } from './app/kernels.worker';
+import type { KernelRow, RecommendRow, Results, StartupSample } from './results';
+import { bytes, ms, p50, times } from './stats';
+import { SYNTHETIC } from './suites';
+
+export interface Target {
+  target: string;
+  measured: string;
+  pass: boolean;
+  why: string;
+}
+
+export const kernelP50 = (row: KernelRow | undefined, k: Kernel): number => p50(row?.timings.find((t) => t.kernel === k)?.samples ?? []);
+
+/** The WASM recommend() row of `model` on `page`. */
+export function findRecommend(r: Results, model: string, page: 'plain' | 'isolated'): RecommendRow | undefined {
+  return r.recommend.find((x) => x.model === model && x.page === page && x.label.startsWith('WASM'));
+}
+
+/** p50 stage times of start-up visits, ms after the module script started (`scriptStart`: since navigation). */
+export function stages(xs: StartupSample[]): { scriptStart: number; modelFiles: number; textFiles: number; ready: number; first: number } {
+  const done = (x: StartupSample, text: boolean): number[] =>
+    x.progress.filter(([, s, file]) => s === 'done' && file.startsWith('text/') === text).map(([t]) => t - x.scriptStart);
+  const text = xs.map((x) => done(x, true)).filter((d) => d.length > 0);
+  return {
+    scriptStart: p50(xs.map((x) => x.scriptStart)),
+    modelFiles: p50(xs.map((x) => Math.max(...done(x, false)))),
+    textFiles: text.length ? p50(text.map((d) => Math.max(...d))) : Number.NaN,
+    ready: p50(xs.map((x) => x.ready - x.scriptStart)),
+    first: p50(xs.map((x) => x.first - x.ready)),
+  };
+}
+
+export function targets(r: Results): Target[] {
+  const out: Target[] = [];
+  const rec = findRecommend(r, SYNTHETIC, 'plain');
+  const k = r.kernels.find((x) => x.model === SYNTHETIC && x.page === 'plain');
+  if (rec && k) {
+    const rtt = p50(rec.run.rtt);
+    const inWorker = p50(rec.run.worker);
+    const floor = kernelP50(k, 'floor32');
+    const scan = kernelP50(k, 'int8+top10');
+    const brute = kernelP50(k, 'brute+top10');
+    const bruteScan = kernelP50(k, 'brute');
+    const int8Scan = kernelP50(k, 'int8');
+    const rest = inWorker - scan;
+    const breakdown =
+      `Of the ${ms(rtt)} ms, the int8 scan + top-10 takes ${ms(scan)} ms (${times(scan / floor)} the floor by itself)` +
+      (rest > 0 ? `, the encoder and the rest of the call in the worker ~${ms(rest)} ms` : '') +
+      (rtt > inWorker ? `, the worker round trip ~${ms(rtt - inWorker)} ms` : '');
+    const speedup = bruteScan / int8Scan;
+    const vsFloor = rtt / floor;
+    out.push({
+      target: 'recommend() at 100k items ≤ 3× the int8 scan floor',
+      measured: `p50 ${ms(rtt)} ms vs floor ${ms(floor)} ms = ${times(vsFloor)} (in-worker time ${times(inWorker / floor)})`,
+      pass: vsFloor <= 3,
+      why:
+        vsFloor <= 3
+          ? '—'
+          : `${breakdown}. The scan is compute-bound, not bandwidth-bound: plain JavaScript has no SIMD, so each of the ` +
+            `${((k.rows * k.dim) / 1e6).toFixed(1)}M int8 × float32 products is a scalar convert, multiply and add, while the floor ` +
+            `does one add per 4 bytes (even one add per byte takes ${ms(kernelP50(k, 'floor8'))} ms). Reaching 3× would take a ` +
+            'WASM SIMD (i8x16 dot product) scorer.',
+    });
+    const vsBrute = rtt / brute;
+    out.push({
+      target: 'recommend() at 100k items ≤ 0.5× the plain-JS brute-force scorer',
+      measured: `p50 ${ms(rtt)} ms vs brute force + top-10 ${ms(brute)} ms = ${times(vsBrute)}`,
+      pass: vsBrute <= 0.5,
+      why:
+        vsBrute <= 0.5
+          ? '—'
+          : `${breakdown}. The library's int8 scan (${ms(int8Scan)} ms) is ` +
+            (speedup >= 1.5 ? `${times(speedup)} faster than` : 'about as fast as') +
+            ` the naive float32 scan (${ms(bruteScan)} ms): both are the same count of scalar multiply-adds, and reading 4× fewer ` +
+            `bytes (${bytes(k.bytes)} instead of ${bytes(k.rows * k.dim * 4)}) saves little when the loop is not bandwidth-bound; ` +
+            'the encoder and the round trip come on top of the scan.',
+    });
+  }
+
+  const cached = r.startup.filter((x) => x.kind === 'cached' && x.variant === 'default');
+  const cold = r.startup.filter((x) => x.kind === 'cold' && x.variant === 'default');
+  const lexical = r.startup.filter((x) => x.kind === 'cached' && x.variant === 'lexical');
+  if (cached.length) {
+    const first = p50(cached.map((x) => x.first));
+    const st = stages(cached);
+    const lex = lexical.length ? p50(lexical.map((x) => x.first)) : Number.NaN;
+    out.push({
+      target: 'first recommendation ≤ 400 ms with assets cached',
+      measured:
+        `p50 ${ms(first)} ms since navigation start (${cached.length} visits; cold p50 ${ms(p50(cold.map((x) => x.first)))} ms` +
+        `${Number.isFinite(lex) ? `; cached without the text encoder ${ms(lex)} ms` : ''})`,
+      pass: first <= 400,
+      why:
+        first <= 400
+          ? '—'
+          : `Page script at ${ms(st.scriptStart)} ms; then, counted from createRecommender(): the worker starts and the model files ` +
+            `come from the HTTP cache, sha256-checked, by ${ms(st.modelFiles)} ms; onnxruntime-web starts and the history opens, the text ` +
+            `encoder's files are in by ${ms(st.textFiles)} ms; ready at ${ms(st.ready)} ms (text encoder session, lexical index restored ` +
+            `from IndexedDB); first recommend() ${ms(st.first)} ms later. Every stage is CPU work (module parse, wasm instantiation, ` +
+            `hashing, session creation) on ${r.machine.nproc} CPUs shared at load ${r.loadStart[0]}.`,
+    });
+  }
+
+  const all = r.startup;
+  if (all.length) {
+    const counts = all.map((x) => x.longTasks.length);
+    const worst = Math.max(...counts);
+    const tasks = all.flatMap((x) => x.longTasks.map((t) => `${ms(t.duration)} ms at ${ms(t.start)} ms (${x.kind})`));
+    out.push({
+      target: '0 main-thread long tasks during start-up',
+      measured: `${all.length} visits (cold and cached, with and without the text encoder): ${counts.join(', ')} long tasks per visit`,
+      pass: worst === 0,
+      why:
+        worst === 0
+          ? '—'
+          : `Tasks over 50 ms before the first recommendation: ${tasks.slice(0, 6).join('; ')}${tasks.length > 6 ? '; …' : ''}. ` +
+            'The main thread only parses the entry chunk, posts messages and runs the page; on a loaded machine a short task that ' +
+            'is descheduled mid-way also crosses 50 ms.',
+    });
+  }
+
+  const t = r.track;
+  const tr = r.settings.track;
+  const burst = (tr.burst / t.burstMs) * 1000;
+  const stream = (tr.stream / t.streamMs) * 1000;
+  const perBatch = (t.streamMs / tr.stream) * tr.chunk;
+  out.push({
+    target: '≥ 20k tracked events/s',
+    measured:
+      `${Math.round(burst).toLocaleString('en-US')} events/s: ${tr.burst.toLocaleString('en-US')} track() calls fired as fast as the API allows, then awaited; ` +
+      `${Math.round(stream).toLocaleString('en-US')} events/s streamed ${tr.chunk} per task`,
+    pass: burst >= 20_000,
+    why:
+      burst >= 20_000
+        ? stream >= 20_000
+          ? '—'
+          : `Passes as fired in one go; streamed in tasks of ${tr.chunk} it is below 20k/s: each task's events are one batch (validation, ` +
+            `a structured-clone postMessage, one IndexedDB transaction, trimming to the 10,000-event cap), ${ms(perBatch)} ms a batch here.`
+        : `Events of one task go out as one batch (validation, a structured-clone postMessage, one IndexedDB transaction that also ` +
+          `trims the history to its 10,000-event cap); ${tr.burst.toLocaleString('en-US')} events took ${ms(t.burstMs)} ms on ` +
+          `${r.machine.nproc} CPUs shared at load ${t.load[0]}.`,
+  });
+
+  const entry = r.sizes.find((z) => z.what.startsWith('main-thread entry, as bundled'));
+  const published = r.sizes.find((z) => z.what.startsWith('main-thread entry, as published'));
+  if (entry) {
+    out.push({
+      target: 'main-thread entry ≤ 10 kB gzip',
+      measured: `${bytes(entry.gzip)} gzip as bundled by the app (minified, comlink included); ${published ? `${bytes(published.gzip)} gzip as published (unminified)` : ''}`,
+      pass: entry.gzip <= 10_000,
+      why: entry.gzip <= 10_000 ? '—' : `The entry carries the client, the error catalogue, event validation, option resolution and comlink (${entry.files.join(', ')}).`,
+    });
+  }
+  return out;
+}
