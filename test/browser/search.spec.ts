@@ -182,10 +182,19 @@ test('search works offline once assets are cached', async ({ page, context, serv
   await page.waitForFunction(() => window.localshelfReady === true);
   const online = await run();
   // The copies are written as the downloads stream in; wait for the last ones to land in Cache Storage.
+  // A copy counts once its whole body reads back (an entry can be listed before its body is complete).
   await page.waitForFunction(async () => {
-    const keys = await (await caches.open('localshelf-assets')).keys();
-    const names = keys.map((k) => k.url);
-    return ['model_quantized.onnx', 'items.lsim', 'encoder.int8.onnx', 'catalog.json', 'tokenizer.json', '.wasm'].every((n) => names.some((u) => u.endsWith(n)));
+    const cache = await caches.open('localshelf-assets');
+    const keys = await cache.keys();
+    const wanted = ['model_quantized.onnx', 'items.lsim', 'encoder.int8.onnx', 'catalog.json', 'tokenizer.json', '.wasm'];
+    for (const name of wanted) {
+      const key = keys.find((k) => k.url.endsWith(name));
+      const copy = key && (await cache.match(key));
+      if (!copy) return false;
+      const length = Number(copy.headers.get('content-length'));
+      if (!length || (await copy.arrayBuffer()).byteLength !== length) return false;
+    }
+    return true;
   });
   offline = true;
   await context.setOffline(true);
