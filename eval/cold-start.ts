@@ -29,7 +29,7 @@ export async function coldStart(
   if (!cold.manifest || !cold.matrix || !cold.encoders.int8) {
     notes.push(
       `**Missing**: cold-start variant in \`${rel}\` (manifest, encoder.int8.onnx, items.lsim). Train it with ` +
-        `\`/usr/bin/python3 -m training.train --dataset ${test.dataset} --cold-fraction 0.1 --out ` +
+        `\`/usr/bin/python3 -m training.train --dataset ${test.dataset} --cold-fraction 0.1 --id-dropout 0.3 --out ` +
         `training/out/${test.dataset}-cold\`, then \`/usr/bin/python3 -m training.export --ckpt ` +
         `training/out/${test.dataset}-cold/model.pt --out training/out/${test.dataset}-cold/artifacts\`.`,
     );

@@ -40,7 +40,7 @@ describe('evaluateDataset', () => {
     expect(t.variants[0]!.excluded.users).toBe(8);
     expect(section.notes.join('\n')).toMatch(/relative difference 0\.00 %.*within the 1 % target/);
     expect(section.notes.join('\n')).toMatch(/agree within noise/);
-    expect(section.notes.join('\n')).toMatch(/Target: .* 1\.0000 vs 0\.5 → \*\*met\*\*/);
+    expect(section.notes.join('\n')).toMatch(/Target \(all test users\): .* 1\.0000 vs 0\.5 → \*\*met\*\*/);
     const md = renderReport({ command: 'x', date: 'd', machine: 'm', runtime: 'r', seconds: 1, summary: [], sections: [section] });
     expect(md).toMatch(/\| \*\*ONNX int8 \(browser\)\*\* \| `test\/unit\/eval\/fixtures\/tiny-model\/encoder\.int8\.onnx`/);
   });
