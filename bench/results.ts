@@ -63,7 +63,7 @@ export interface Results {
   kernels: KernelRow[];
   gpu: GpuSection;
   startup: StartupSample[];
-  track: { burstMs: number; streamMs: number; serialMs: number; serialLatency: number[]; stored: number; load: number[] };
+  track: { burstMs: number; streamMs: number; untilCapMs: number; serialMs: number; serialLatency: number[]; stored: number; load: number[] };
   history: {
     events: number;
     loadSamples: number[];

@@ -42,11 +42,11 @@ const settings: Settings = quick
     }
   : {
       quick,
-      recommendN: { small: 300, large: 150, warmup: 20, gpu: 10 },
-      kernelSamples: 40,
-      startup: { contexts: 3, revisits: 2, lexicalContexts: 1 },
+      recommendN: { small: 500, large: 300, warmup: 20, gpu: 10 },
+      kernelSamples: 60,
+      startup: { contexts: 5, revisits: 2, lexicalContexts: 2 },
       track: { burst: 20_000, stream: 20_000, chunk: 100, serial: 500 },
-      history: { events: 10_000, samples: 7, inits: 3 },
+      history: { events: 10_000, samples: 9, inits: 5 },
       search: { queries: 100, warmup: 10 },
     };
 

@@ -22,16 +22,21 @@ export function findRecommend(r: Results, model: string, page: 'plain' | 'isolat
 }
 
 /** p50 stage times of start-up visits, ms after the module script started (`scriptStart`: since navigation). */
-export function stages(xs: StartupSample[]): { scriptStart: number; modelFiles: number; textFiles: number; ready: number; first: number } {
+export function stages(xs: StartupSample[]): { scriptStart: number; worker: number; modelFiles: number; textFiles: number; ready: number; first: number; ort: number; lexical: number } {
   const done = (x: StartupSample, text: boolean): number[] =>
     x.progress.filter(([, s, file]) => s === 'done' && file.startsWith('text/') === text).map(([t]) => t - x.scriptStart);
   const text = xs.map((x) => done(x, true)).filter((d) => d.length > 0);
+  const ort = xs.flatMap((x) => (x.ort ? [x.ort.importMs + x.ort.sessionMs] : []));
+  const lexical = xs.flatMap((x) => (x.lexicalRestoreMs !== undefined && Number.isFinite(x.lexicalRestoreMs) ? [x.lexicalRestoreMs] : []));
   return {
     scriptStart: p50(xs.map((x) => x.scriptStart)),
+    worker: p50(xs.map((x) => (x.progress[0]?.[0] ?? Number.NaN) - x.scriptStart)),
     modelFiles: p50(xs.map((x) => Math.max(...done(x, false)))),
     textFiles: text.length ? p50(text.map((d) => Math.max(...d))) : Number.NaN,
     ready: p50(xs.map((x) => x.ready - x.scriptStart)),
     first: p50(xs.map((x) => x.first - x.ready)),
+    ort: p50(ort),
+    lexical: p50(lexical),
   };
 }
 
@@ -98,11 +103,13 @@ export function targets(r: Results): Target[] {
       why:
         first <= 400
           ? '—'
-          : `Page script at ${ms(st.scriptStart)} ms; then, counted from createRecommender(): the worker starts and the model files ` +
-            `come from the HTTP cache, sha256-checked, by ${ms(st.modelFiles)} ms; onnxruntime-web starts and the history opens, the text ` +
-            `encoder's files are in by ${ms(st.textFiles)} ms; ready at ${ms(st.ready)} ms (text encoder session, lexical index restored ` +
-            `from IndexedDB); first recommend() ${ms(st.first)} ms later. Every stage is CPU work (module parse, wasm instantiation, ` +
-            `hashing, session creation) on ${r.machine.nproc} CPUs shared at load ${r.loadStart[0]}.`,
+          : `Page script at ${ms(st.scriptStart)} ms; then, counted from createRecommender(): first word from the worker at ` +
+            `${ms(st.worker)} ms, model files from the HTTP cache, sha256-checked, by ${ms(st.modelFiles)} ms; onnxruntime-web ` +
+            `starts and the history opens, and the text encoder's files are in by ${ms(st.textFiles)} ms; ready at ${ms(st.ready)} ms; ` +
+            `first recommend() ${ms(st.first)} ms later. Measured alone in a fresh worker: onnxruntime-web's start (import, wasm ` +
+            `instantiation from the cache, encoder session) ${ms(st.ort)} ms, the lexical index restore ${ms(st.lexical)} ms` +
+            (Number.isFinite(lex) ? `; the text encoder adds ${ms(first - lex)} ms (cached visits without it: ${ms(lex)} ms). ` : '. ') +
+            `All of it is CPU work on ${r.machine.nproc} CPUs shared at load ${r.loadStart[0]}.`,
     });
   }
 
@@ -128,22 +135,24 @@ export function targets(r: Results): Target[] {
   const tr = r.settings.track;
   const burst = (tr.burst / t.burstMs) * 1000;
   const stream = (tr.stream / t.streamMs) * 1000;
-  const perBatch = (t.streamMs / tr.stream) * tr.chunk;
+  const cap = Math.min(tr.stream, 10_000);
+  const belowCap = (cap / t.untilCapMs) * 1000;
+  const atCap = tr.stream > cap ? ((tr.stream - cap) / (t.streamMs - t.untilCapMs)) * 1000 : Number.NaN;
+  const rate = (x: number): string => `${Math.round(x).toLocaleString('en-US')} events/s`;
   out.push({
     target: '≥ 20k tracked events/s',
     measured:
-      `${Math.round(burst).toLocaleString('en-US')} events/s: ${tr.burst.toLocaleString('en-US')} track() calls fired as fast as the API allows, then awaited; ` +
-      `${Math.round(stream).toLocaleString('en-US')} events/s streamed ${tr.chunk} per task`,
+      `${rate(burst)}: ${tr.burst.toLocaleString('en-US')} track() calls fired as fast as the API allows, then awaited; ` +
+      `${rate(stream)} streamed ${tr.chunk} per task` +
+      (Number.isFinite(atCap) ? ` (${rate(belowCap)} while the history fills, ${rate(atCap)} once it is at its cap)` : ''),
     pass: burst >= 20_000,
     why:
-      burst >= 20_000
-        ? stream >= 20_000
-          ? '—'
-          : `Passes as fired in one go; streamed in tasks of ${tr.chunk} it is below 20k/s: each task's events are one batch (validation, ` +
-            `a structured-clone postMessage, one IndexedDB transaction, trimming to the 10,000-event cap), ${ms(perBatch)} ms a batch here.`
-        : `Events of one task go out as one batch (validation, a structured-clone postMessage, one IndexedDB transaction that also ` +
-          `trims the history to its 10,000-event cap); ${tr.burst.toLocaleString('en-US')} events took ${ms(t.burstMs)} ms on ` +
-          `${r.machine.nproc} CPUs shared at load ${t.load[0]}.`,
+      burst >= 20_000 && stream >= 20_000
+        ? '—'
+        : 'Events of one task go out as one batch: validation, a structured-clone postMessage, one IndexedDB transaction. Once the ' +
+          'history holds its 10,000-event cap, each transaction also deletes as many old events, one cursor step each' +
+          (Number.isFinite(atCap) ? ` (${rate(belowCap)} below the cap vs ${rate(atCap)} at it)` : '') +
+          `. Measured on ${r.machine.nproc} CPUs shared at load ${t.load[0]}.`,
   });
 
   const entry = r.sizes.find((z) => z.what.startsWith('main-thread entry, as bundled'));

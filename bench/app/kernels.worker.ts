@@ -16,6 +16,8 @@ import { parseItemMatrix, type ItemMatrix } from '../../workers/engine/item-matr
 import { scoreAll, topK } from '../../workers/engine/score';
 import { ShopperProfile } from '../../workers/history/profile';
 import { HistoryStore } from '../../workers/history/store';
+import { IndexStore } from '../../workers/search/index-store';
+import { LEXICAL_INDEX_VERSION, LexicalIndex } from '../../workers/search/lexical-index';
 
 /** Import only types from this file on the main thread: importing a value would run `expose` there. */
 export type Kernel = 'floor32' | 'floor8' | 'int8' | 'int8+top10' | 'brute' | 'brute+top10';
@@ -157,7 +159,36 @@ const api = {
     }
     return { events, samples: out };
   },
+
+  ortStart: (encoderUrl: string) => ortStart(encoderUrl),
+
+  /** The engine's restore of the persisted lexical index (IndexedDB read + MiniSearch.loadJSONAsync). */
+  async lexicalRestore(databaseName: string, catalogSha256: string): Promise<{ ms: number; documents: number }> {
+    const t0 = performance.now();
+    const store = await IndexStore.open(databaseName);
+    const json = await store?.load(`${catalogSha256}:v${LEXICAL_INDEX_VERSION}`);
+    store?.close();
+    if (!json) return { ms: Number.NaN, documents: 0 };
+    const index = await LexicalIndex.fromJSON(json);
+    return { ms: performance.now() - t0, documents: index.size };
+  },
 };
 
 export type KernelsApi = typeof api;
+
+/**
+ * onnxruntime-web's start in this (fresh) worker, as the engine does it: import the WASM build, instantiate its
+ * wasm, open a session on the encoder. Measures the part of createRecommender() the engine cannot report.
+ */
+export async function ortStart(encoderUrl: string): Promise<{ importMs: number; sessionMs: number }> {
+  const t0 = performance.now();
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  const importMs = performance.now() - t0;
+  const bytes = new Uint8Array(await (await fetch(encoderUrl)).arrayBuffer());
+  const t1 = performance.now();
+  await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  return { importMs, sessionMs: performance.now() - t1 };
+}
 expose(api);
