@@ -161,3 +161,23 @@ def test_text_tower_mean_pooling_gives_the_item_text_vectors(run, variant, atol)
     with torch.no_grad():
         ref = model.items.text_vectors()[1:41].numpy()
     np.testing.assert_allclose(pooled, ref, atol=atol)
+
+
+def test_transformers_js_reads_the_text_tower(run, tmp_path):
+    """What the browser does: transformers.js tokenizer + feature-extraction (pooling 'mean') on text/."""
+    import subprocess
+
+    ds, model = run["ds"], run["model"]
+    titles = ds.titles  # every Beauty title for the tokenizer; the first 64 through the int8 tower
+    (tmp_path / "titles.json").write_text(json.dumps(titles))
+    tool = os.path.join(os.path.dirname(__file__), "..", "tools", "tjs_text.mjs")
+    proc = subprocess.run(["node", tool, run["art"], str(tmp_path / "titles.json"), str(tmp_path / "out.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads((tmp_path / "out.json").read_text())
+    tok = WordPieceTokenizer()
+    mismatches = [t for t, ids in zip(titles, got["ids"]) if tok.encode(t) != ids]
+    assert not mismatches, mismatches[:3]
+    with torch.no_grad():
+        ref = model.items.text_vectors()[1:65].numpy()
+    np.testing.assert_allclose(np.array(got["vectors"], np.float32), ref, atol=2e-3)
