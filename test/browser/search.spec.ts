@@ -154,6 +154,7 @@ test('empty, huge and hostile queries get sensible answers or typed errors', asy
 });
 
 test('search works offline once assets are cached', async ({ page, context, server }) => {
+  const first = server.requests.length; // the server is shared with earlier tests (one of them runs WebGPU)
   // The storefront's own shell (HTML, scripts) is the app's business (its service worker): this route stands in
   // for it. Everything else (model files, onnxruntime's wasm) must come from localshelf's own copies.
   const shell = new Map<string, { body: Buffer; headers: Record<string, string> }>();
@@ -208,7 +209,7 @@ test('search works offline once assets are cached', async ({ page, context, serv
   expect(server.requests.length).toBe(before); // nothing reached the server
   // One onnxruntime-web for both models: only the WASM runtime the recommender uses was ever downloaded, never
   // the builds transformers.js would bring on its own (asyncify, JSEP), and nothing from a CDN.
-  const wasm = server.requests.filter((r) => r.url.endsWith('.wasm')).map((r) => r.url.replace(/^.*\//, ''));
+  const wasm = server.requests.slice(first).filter((r) => r.url.endsWith('.wasm')).map((r) => r.url.replace(/^.*\//, ''));
   expect(wasm.length).toBeGreaterThan(0);
   expect(wasm.every((name) => /^ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(name))).toBe(true);
 });
