@@ -58,6 +58,13 @@ function manifestClosure(appDir: string, entry: string): string[] {
   return [...out].map((f) => join(appDir, f));
 }
 
+/** Local chunks `file` names (static or dynamic import, any quote), matching `pattern`. */
+function referenced(file: string, pattern: RegExp): string[] {
+  const code = readFileSync(file, 'utf8');
+  const names = new Set([...code.matchAll(/["'`]\.\/([^"'`/]+\.js)["'`]/g)].map((m) => m[1]!));
+  return [...names].filter((n) => pattern.test(n)).map((n) => join(dirname(file), n));
+}
+
 const find = (dir: string, pattern: RegExp): string[] =>
   readdirSync(dir)
     .filter((f) => pattern.test(f))
@@ -69,14 +76,17 @@ export function measureSizes(repo: string, appDir: string, synthetic: string, lo
   const dist = join(repo, 'dist');
   const assets = join(appDir, 'assets');
   const beauty = join(repo, 'public/models/beauty');
+  const workerChunk = find(assets, /^recommender\.worker-.*\.js$/);
+  if (workerChunk.length !== 1) throw new Error(`expected one recommender.worker chunk, found ${workerChunk.length}`);
   const rows: SizeRow[] = [
     row('main-thread entry, as published (dist/localshelf.js + its static chunks; unminified, comlink external)', staticClosure(join(dist, 'localshelf.js'))),
     row('main-thread entry, as bundled by the app (minified, comlink included)', manifestClosure(appDir, 'size.html')),
     row('worker chunk, as published (dist/recommender.worker.js + its static chunks; unminified, deps external)', staticClosure(join(dist, 'recommender.worker.js'))),
-    row('worker chunk, as bundled by the app (minified; idb, minisearch, comlink included)', find(assets, /^recommender\.worker-.*\.js$/)),
-    row('onnxruntime-web JS, WASM path (loaded by the worker)', find(assets, /^ort\.wasm\.bundle\.min-.*\.js$/)),
-    row('onnxruntime-web JS, WebGPU path (loaded only on WebGPU)', find(assets, /^ort\.bundle\.min-.*\.js$/)),
-    row('transformers.js (loaded by the worker for the text encoder)', find(assets, /^transformers\.web-.*\.js$/)),
+    row('worker chunk, as bundled by the app (minified; idb, minisearch, comlink included)', workerChunk),
+    // The chunks the library's worker imports (the bench's own workers carry copies of some).
+    row('onnxruntime-web JS, WASM path (loaded by the worker)', referenced(workerChunk[0]!, /^ort\.wasm\.bundle\.min-.*\.js$/)),
+    row('onnxruntime-web JS, WebGPU path (loaded only on WebGPU)', referenced(workerChunk[0]!, /^ort\.bundle\.min-.*\.js$/)),
+    row('transformers.js (loaded by the worker for the text encoder)', referenced(workerChunk[0]!, /^transformers\.web-.*\.js$/)),
   ];
   for (const w of find(assets, /\.wasm$/)) {
     const name = basename(w);

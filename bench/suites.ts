@@ -121,7 +121,8 @@ export async function startupSuite(profile: () => Promise<BrowserContext>, serve
         if (result.error) throw new Error(`start-up page failed: ${result.error}`);
         const requested = server.requests.slice(from).map((r) => r.url);
         if (variant === 'default') requested.filter((u) => u.endsWith('.wasm')).forEach((u) => wasmLoaded.add(u));
-        samples.push({ ...result, kind, variant, requests: requested.length, requestedFiles: requested });
+        const attribution = await page.evaluate(() => window.benchAttribute());
+        samples.push({ ...result, ...attribution, kind, variant, requests: requested.length, requestedFiles: requested });
         c.log(
           `start-up ${kind} (${variant}): first recommendation at ${result.first.toFixed(0)} ms, ${result.longTasks.length} long tasks, ` +
             `${requested.length} requests${kind === 'cached' ? ` (${requested.map((u) => u.split('?')[0]).join(' ')})` : ''}`,

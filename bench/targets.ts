@@ -80,7 +80,7 @@ export function targets(r: Results): Target[] {
         vsBrute <= 0.5
           ? '—'
           : `${breakdown}. The library's int8 scan (${ms(int8Scan)} ms) is ` +
-            (speedup >= 1.5 ? `${times(speedup)} faster than` : 'about as fast as') +
+            (speedup >= 1.5 ? `${times(speedup)} faster than` : speedup <= 1 / 1.5 ? 'slower in this run than' : 'about as fast as') +
             ` the naive float32 scan (${ms(bruteScan)} ms): both are the same count of scalar multiply-adds, and reading 4× fewer ` +
             `bytes (${bytes(k.bytes)} instead of ${bytes(k.rows * k.dim * 4)}) saves little when the loop is not bandwidth-bound; ` +
             'the encoder and the round trip come on top of the scan.',
