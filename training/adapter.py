@@ -25,6 +25,7 @@ import os
 import struct
 import tempfile
 import time
+import types
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -149,25 +150,42 @@ def collate_later(examples: Sequence[Tuple[np.ndarray, int]]) -> Tuple[torch.Ten
     return inp, tgt
 
 
+def collate_weighted(examples: Sequence[Tuple[np.ndarray, int]], context_weight: float
+                     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every position of the window is a target; the later ones weigh 1, the earlier (context) ones
+    ``context_weight`` (rehearsal of data the base already saw)."""
+    inp, tgt = collate([w for w, _ in examples])
+    length = tgt.shape[1]
+    weight = (tgt > 0).float() * context_weight
+    for i, (_, k) in enumerate(examples):
+        weight[i, length - k:] = 1.0
+    return inp, tgt, weight
+
+
 def adapter_loss(model: Recommender, table: torch.Tensor, adapter: LoraAdapter, inp: torch.Tensor,
-                 tgt: torch.Tensor) -> Tuple[torch.Tensor, int]:
+                 tgt: torch.Tensor, weight: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, float]:
+    """Summed (weighted) full-softmax cross-entropy over the targets, and the total weight."""
     h = model.encoder(table[inp], (inp > 0).long(), adapter.lora())
     sel = tgt > 0
     logits = h[sel] @ table[1:].t()
     if adapter.item_bias is not None:
         logits = logits + adapter.item_bias
-    return F.cross_entropy(logits, tgt[sel] - 1, reduction="sum"), int(sel.sum())
+    if weight is None:
+        return F.cross_entropy(logits, tgt[sel] - 1, reduction="sum"), int(sel.sum())
+    w = weight[sel]
+    return (F.cross_entropy(logits, tgt[sel] - 1, reduction="none") * w).sum(), float(w.sum())
 
 
 def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later: int,
                   valid: Optional[data_mod.EvalSet] = None, rank: Optional[int] = None, item_bias: bool = True,
                   lr: float = 2e-3, batch_size: int = 128, epochs: int = 50, max_steps: int = 0,
                   time_budget_min: float = 3.0, threads: int = 1, eval_every: int = 1, patience: int = 3,
-                  bias_l2: float = 0.0, dropout: Optional[bool] = True, seed: int = 0,
+                  bias_l2: float = 0.0, dropout: Optional[bool] = True, seed: int = 0, context_weight: float = 0.0,
                   log: Optional[Callable[[dict], None]] = None) -> Tuple[LoraAdapter, dict]:
     """Fits a LoRA adapter (+ item bias) on the later items with the base frozen; returns the best adapter by
     validation NDCG@10 (history excluded), or the last one without ``valid``. ``dropout``: keep the base's dropout
-    active while training (the base trained with it).
+    active while training (the base trained with it). ``context_weight`` > 0 also trains on the earlier positions of
+    each window (data the base saw) with that weight: rehearsal against drifting away from the base's optimum.
 
     The budget is train.py's ``cpu`` clock: this process's CPU seconds / ``threads``, checked after every step."""
     torch.manual_seed(seed)
@@ -180,7 +198,8 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
     lengths = np.array([len(w) for w, _ in examples])
     say = log or (lambda rec: None)
     say({"event": "adapter-start", "examples": len(examples), "targets": int(sum(k for _, k in examples)),
-         "rank": adapter.rank, "lora_targets": len(adapter.targets), "item_bias": item_bias, "lr": lr})
+         "rank": adapter.rank, "lora_targets": len(adapter.targets), "item_bias": item_bias, "lr": lr,
+         "context_weight": context_weight})
     t0, c0 = time.time(), time.process_time()
     best: Tuple[float, Optional[dict], int] = (-1.0, None, 0)
     bad, step, epoch, stop = 0, 0, 0, False
@@ -194,8 +213,12 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
         adapter.train()
         tot, cnt = 0.0, 0
         for b in make_batches(lengths, batch_size, rng):
-            inp, tgt = collate_later([examples[i] for i in b])
-            loss, n = adapter_loss(model, table, adapter, inp, tgt)
+            if context_weight > 0:
+                inp, tgt, w = collate_weighted([examples[i] for i in b], context_weight)
+                loss, n = adapter_loss(model, table, adapter, inp, tgt, w)
+            else:
+                inp, tgt = collate_later([examples[i] for i in b])
+                loss, n = adapter_loss(model, table, adapter, inp, tgt)
             obj = loss / max(n, 1)
             if bias_l2 and adapter.item_bias is not None:
                 obj = obj + bias_l2 * adapter.item_bias.pow(2).sum()
@@ -227,7 +250,9 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
         adapter.load_state_dict(best[1])
     adapter.eval()
     model.eval()
-    info = {"epochs": epoch, "best_epoch": best[2], "steps": step, "wall_s": round(time.time() - t0, 1),
+    info = {"epochs": epoch, "best_epoch": best[2], "steps": step, "train_examples": len(examples),
+            "context_weight": context_weight,
+            "train_targets": int(sum(k for _, k in examples)), "wall_s": round(time.time() - t0, 1),
             "cpu_s": round(time.process_time() - c0, 1), "threads": threads, "time_budget_min": time_budget_min,
             "best_valid_ndcg10": best[0] if best[1] is not None else None}
     say({"event": "adapter-done", **info})
@@ -391,7 +416,9 @@ def base_encoder_sha(model: Recommender, keep_dir: Optional[str] = None) -> str:
     os.makedirs(d, exist_ok=True)
     try:
         fp32, int8 = os.path.join(d, "encoder.fp32.onnx"), os.path.join(d, "encoder.int8.onnx")
-        export_encoder(model, fp32)
+        # export a copy: torch.onnx.export restores the wrapper's train mode on exit, which would leave the caller's
+        # encoder in training mode (dropout on)
+        export_encoder(types.SimpleNamespace(encoder=copy.deepcopy(model.encoder), cfg=model.cfg), fp32)
         quantize_file(fp32, int8)
         return sha256(int8)
     finally:
@@ -425,6 +452,8 @@ def main(argv=None) -> None:
     p.add_argument("--time-budget-min", type=float, default=3.0, help="CPU minutes / threads, like train.py")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report-test", action="store_true",
+                   help="score the test split (seq[-1] given seq[:-1]) with and without the adapter")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
 
@@ -458,6 +487,12 @@ def main(argv=None) -> None:
                                   log=lambda r: print(json.dumps({k: v for k, v in r.items() if k != "valid"}
                                                                  | ({"valid_ndcg10": r["valid"]["exclude_history"]["NDCG@10"]}
                                                                     if "valid" in r else {})), flush=True))
+    if a.report_test:
+        test = ds.tests["test"]
+        for name, ad in (("base", None), ("base+adapter", adapter)):
+            m = evaluate_with_adapter(model, test, ad)
+            print(json.dumps({"split": "test", "model": name, "users": m["users"],
+                              "exclude_history": m["exclude_history"], "all": m["all"]}), flush=True)
     meta = {"trainedOn": f"{ds.name}:{a.data}:last{a.later}", "base": os.path.basename(os.path.abspath(a.base)),
             "steps": str(info["steps"]), "tool": "training.adapter"}
     n = export_adapter(adapter, a.out, sha, a.version, meta)

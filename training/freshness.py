@@ -76,6 +76,252 @@ def run_arm(name: str, a: argparse.Namespace) -> dict:
     return metrics
 
 
+def arm_paths(out: str, name: str) -> str:
+    return os.path.join(out, name, "model.pt")
+
+
+def run_adapter(a: argparse.Namespace) -> dict:
+    """LoRA (+ item bias) on the stale base, trained on the withheld later items; written as a real .lsad file bound to
+    the stale base's int8 encoder hash."""
+    from .adapter import base_encoder_sha, export_adapter, train_adapter
+
+    ds = data_mod.load(a.dataset, a.max_users)
+    model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
+    out = os.path.join(a.out, a.adapter_dir)
+    os.makedirs(out, exist_ok=True)
+    logf = open(os.path.join(out, "train_log.jsonl"), "w")
+
+    def say(rec: dict) -> None:
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+        short = {k: v for k, v in rec.items() if k != "valid"}
+        if "valid" in rec:
+            short["valid_ndcg10"] = round(rec["valid"]["exclude_history"]["NDCG@10"], 5)
+        print(json.dumps(short), flush=True)
+
+    t0 = time.time()
+    # ds.train = seq[:-2]; its last `later` items are exactly what the stale base never saw
+    adapter, info = train_adapter(model, ds.train, a.later, valid=ds.valid, rank=a.rank,
+                                  item_bias=not a.no_item_bias, lr=a.adapter_lr, epochs=200,
+                                  time_budget_min=a.adapter_budget_min, threads=a.threads, eval_every=1,
+                                  patience=3, seed=a.seed, context_weight=a.context_weight, log=say)
+    sha = base_encoder_sha(model, keep_dir=os.path.join(a.out, "stale", "encoder"))
+    path = os.path.join(out, "adapter.lsad")
+    size = export_adapter(adapter, path, sha, version=1,
+                          meta={"trainedOn": f"{a.dataset}:later{a.later}", "base": "freshness/stale",
+                                "tool": "training.freshness"})
+    info.update({"wall_s_total": round(time.time() - t0, 1), "file": path, "bytes": size, "baseModel": sha,
+                 "rank": adapter.rank, "targets": adapter.targets, "item_bias": adapter.item_bias is not None,
+                 "lr": a.adapter_lr, "later": a.later, "load_avg_end": os.getloadavg()})
+    with open(os.path.join(out, "adapter.json"), "w") as f:
+        json.dump(info, f, indent=2)
+    return info
+
+
+def _ranks(model, split, adapter=None) -> Dict[str, np.ndarray]:
+    """Per-user 0-based ranks of the target, both variants, by training/evaluate.py's rank_targets (paired tests)."""
+    from .adapter import frozen_table, user_vectors
+    from .evaluate import left_pad, rank_targets
+
+    table = frozen_table(model)
+    items = table[1:]
+    bias = adapter.bias_row()[1:] if adapter is not None and adapter.item_bias is not None else None
+    ra, rx = [], []
+    with torch.no_grad():
+        for s in range(0, len(split.histories), 1024):
+            hist = split.histories[s:s + 1024]
+            u = user_vectors(model, table, left_pad(hist, model.cfg.max_len), adapter)
+            scores = u @ items.t()
+            if bias is not None:
+                scores = scores + bias
+            tg = torch.as_tensor(split.targets[s:s + 1024], dtype=torch.long)
+            ra.append(rank_targets(scores, tg, None).numpy())
+            rx.append(rank_targets(scores, tg, hist).numpy())
+    return {"all": np.concatenate(ra), "exclude_history": np.concatenate(rx)}
+
+
+def _ndcg10(r: np.ndarray) -> np.ndarray:
+    return np.where(r < 10, 1.0 / np.log2(r + 2.0), 0.0)
+
+
+def run_report(a: argparse.Namespace) -> dict:
+    from .adapter import evaluate_with_adapter, load_adapter_tensors, read_lsad
+
+    ds = data_mod.load(a.dataset, a.max_users)
+    test = ds.tests["test"]
+    stale, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
+    retrain, _ = train_mod.load_checkpoint(arm_paths(a.out, "retrain"), ds)
+    header, tensors = read_lsad(os.path.join(a.out, a.adapter_dir, "adapter.lsad"))  # what ships is what is measured
+    adapter = load_adapter_tensors(stale, tensors)
+    arms = {"stale": (stale, None), "adapter": (stale, adapter), "retrain": (retrain, None)}
+    res: dict = {"dataset": ds.name, "users": len(test.targets), "later": a.later, "arms": {}}
+    ranks = {}
+    for name, (model, ad) in arms.items():
+        t0 = time.time()
+        res["arms"][name] = {"test": evaluate_with_adapter(model, test, ad),
+                             "valid": evaluate_with_adapter(model, ds.valid, ad)}
+        ranks[name] = _ranks(model, test, ad)
+        for v in ("all", "exclude_history"):  # the paired ranks are the same numbers evaluate() reports
+            assert abs(float(_ndcg10(ranks[name][v]).mean()) - res["arms"][name]["test"][v]["NDCG@10"]) < 1e-9
+        res["arms"][name]["eval_s"] = round(time.time() - t0, 1)
+    # adapter variants, for the write-up: LoRA only (bias dropped), bias only (LoRA dropped)
+    if adapter.item_bias is not None:
+        lora_only = load_adapter_tensors(stale, {k: v for k, v in tensors.items() if k != "item_bias"})
+        bias_only = load_adapter_tensors(stale, {k: (np.zeros_like(v) if k.endswith(".B") else v)
+                                                 for k, v in tensors.items()})
+        res["ablation"] = {"lora_only": evaluate_with_adapter(stale, test, lora_only),
+                           "bias_only": evaluate_with_adapter(stale, test, bias_only)}
+    rng = np.random.default_rng(0)
+    for v in ("exclude_history", "all"):
+        s, ad, rt = (_ndcg10(ranks[k][v]) for k in ("stale", "adapter", "retrain"))
+        gap, gain = rt - s, ad - s
+        frac = float(gain.mean() / gap.mean()) if gap.mean() != 0 else float("nan")
+        boot = []
+        n = len(s)
+        for _ in range(1000):
+            idx = rng.integers(0, n, n)
+            g = gap[idx].mean()
+            boot.append(gain[idx].mean() / g if g != 0 else np.nan)
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+        res.setdefault("recovered", {})[v] = {
+            "fraction": frac, "ci95": [float(lo), float(hi)],
+            "gap": float(gap.mean()), "gap_se": float(gap.std(ddof=1) / np.sqrt(n)),
+            "gain": float(gain.mean()), "gain_se": float(gain.std(ddof=1) / np.sqrt(n)),
+            "retrain_minus_adapter": float((rt - ad).mean()), "retrain_minus_adapter_se": float((rt - ad).std(ddof=1) / np.sqrt(n))}
+    for name in ("stale", "retrain"):
+        res["arms"][name]["train"] = json.load(open(os.path.join(a.out, name, "arm.json")))
+        m = json.load(open(os.path.join(a.out, name, "metrics.json")))
+        res["arms"][name]["train"].update({k: m["train"][k] for k in ("epochs", "best_epoch", "steps", "lr", "batch_size")})
+        res["arms"][name]["train"]["pipeline_test_ndcg10"] = m["test"]["exclude_history"]["NDCG@10"]
+    res["arms"]["adapter"]["train"] = json.load(open(os.path.join(a.out, a.adapter_dir, "adapter.json")))
+    res["num_items"] = ds.num_items
+    res["adapter_dir"] = a.adapter_dir
+    # other adapter runs in the same folder (e.g. a learning-rate sweep): their validation score, for the record
+    res["adapter_runs"] = {}
+    for d in sorted(os.listdir(a.out)):
+        j = os.path.join(a.out, d, "adapter.json")
+        if os.path.exists(j):
+            info = json.load(open(j))
+            res["adapter_runs"][d] = {"lr": info["lr"], "context_weight": info.get("context_weight", 0.0),
+                                      "best_valid_ndcg10": info["best_valid_ndcg10"]}
+    res["adapter_header"] = {k: header[k] for k in ("adapterVersion", "baseModel", "rank")}
+    res["adapter_header"]["tensors"] = len(header["tensors"])
+    res["load_avg"] = os.getloadavg()
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    return res
+
+
+def _f(x: float, d: int = 4) -> str:
+    return f"{x:.{d}f}"
+
+
+def render(res: dict, a: argparse.Namespace) -> str:
+    arms = res["arms"]
+    st, rt, ad = arms["stale"]["train"], arms["retrain"]["train"], arms["adapter"]["train"]
+    rec = res["recovered"]["exclude_history"]
+    rec_all = res["recovered"]["all"]
+    subset = f"first {a.max_users} users" if a.max_users else f"all {res['users']:,} users"
+    lines = [
+        BEGIN,
+        "## Freshness: stale base vs base + LoRA adapter vs full retrain",
+        "",
+        f"Generated by `training/freshness.py` (`/usr/bin/python3 -m training.freshness all --out {a.out} "
+        f"--eval-md EVAL.md`, see training/README.md, \"Adapters and freshness\") on "
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}. PyTorch, fp32, full ranking over all "
+        f"{res['num_items']:,} items, training/evaluate.py's code (ties count against the target).",
+        "",
+        f"**Data.** Amazon Beauty, {subset}. No timestamps, so the \"newer data\" is the later part of each "
+        f"sequence: of the training part seq[:-2], the last h = {res['later']} items of every user. "
+        f"The **stale** base never saw them (trained on seq[:-{2 + res['later']}]; a 5-item user, 32 % of users, then has "
+        f"one item: no training pair). The **adapter** trains on exactly those items (each predicted from everything "
+        f"before it) with the stale base frozen. The **retrain** is the same pipeline from scratch on all of seq[:-2]. "
+        f"All three: model selection on validation seq[-2] given seq[:-2] (never trained on by any arm; "
+        f"conservative: it also helps the stale arm), test = seq[-1] given seq[:-1], the same {res['users']:,} test "
+        f"items; the test set is scored once per arm.",
+        "",
+        f"**Budgets** (CPU time / threads, train.py's `cpu` clock: equal to idle-machine wall time, not shrunk by "
+        f"other jobs): stale and retrain **{st['budget_min']:g} CPU-minutes each** ({st['threads']} thread, "
+        f"training/train.py with the Beauty preset: lr {st['lr']:g}, batch {st['batch_size']}, validation every 2 "
+        f"epochs, patience 4); adapter **{ad['time_budget_min']:g} CPU-minutes** (rank {ad['rank']}, all "
+        f"{len(ad['targets'])} projections (q/k/v/out, fc1/fc2 of both blocks){', + per-item score bias' if ad['item_bias'] else ''}, "
+        f"Adam lr {ad['lr']:g}, batch 128, base dropout on, validation every epoch, patience 3; the best epoch by "
+        f"validation is kept; stale base's own validation NDCG@10: {_f(arms['stale']['valid']['exclude_history']['NDCG@10'])}).",
+        "",
+        "| arm | trained on | training targets | CPU s | wall s | epochs (best) | HR@10 | **NDCG@10** | HR@10 (all) | NDCG@10 (all) | valid NDCG@10 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = [("stale base", f"seq[:-{2 + res['later']}]", st["train_positions"], st["cpu_s"], st["wall_s"],
+             f"{st['epochs']} ({st['best_epoch']})", arms["stale"]),
+            ("**stale base + adapter**", f"+ the {res['later']} later items/user"
+             + (f" (earlier positions at weight {ad['context_weight']:g})" if ad.get("context_weight") else ""),
+             ad["train_targets"],
+             ad["cpu_s"], ad["wall_s"], f"{ad['epochs']} ({ad['best_epoch']})", arms["adapter"]),
+            ("full retrain", "seq[:-2]", rt["train_positions"], rt["cpu_s"], rt["wall_s"],
+             f"{rt['epochs']} ({rt['best_epoch']})", arms["retrain"])]
+    for name, data, pos, cpu, wall, ep, m in rows:
+        t, v = m["test"], m["valid"]
+        lines.append(f"| {name} | {data} | {pos:,} | {cpu:.0f} | {wall:.0f} | {ep} | {_f(t['exclude_history']['HR@10'])} | "
+                     f"**{_f(t['exclude_history']['NDCG@10'])}** | {_f(t['all']['HR@10'])} | {_f(t['all']['NDCG@10'])} | "
+                     f"{_f(v['exclude_history']['NDCG@10'])} |")
+    verdict = "**met**" if rec["fraction"] >= 0.5 else "**missed**"
+    if rec["gap"] <= 2 * rec["gap_se"]:
+        verdict += " (the retrain − stale gap is within two standard errors: the fraction is not meaningful)"
+    lines += [
+        "",
+        "HR/NDCG columns: history excluded from the ranking (the user's earlier items removed, never the target), "
+        "as the S3-Rec/gSASRec anchors; \"(all)\" ranks every item.",
+        "",
+        f"- **Recovered fraction** (adapter − stale) / (retrain − stale), test NDCG@10, history excluded: "
+        f"**{rec['fraction']:.2f}** (95 % paired bootstrap over users {rec['ci95'][0]:.2f} … {rec['ci95'][1]:.2f}); "
+        f"goal ≥ 0.50: {verdict}. History not excluded: {rec_all['fraction']:.2f} "
+        f"({rec_all['ci95'][0]:.2f} … {rec_all['ci95'][1]:.2f}).",
+        f"- Gap retrain − stale: {_f(rec['gap'])} ± {_f(rec['gap_se'])} (paired standard error); adapter gain: "
+        f"{_f(rec['gain'])} ± {_f(rec['gain_se'])}; retrain − adapter: {_f(rec['retrain_minus_adapter'])} ± "
+        f"{_f(rec['retrain_minus_adapter_se'])}.",
+    ]
+    if "ablation" in res:
+        ab = res["ablation"]
+        lines.append(f"- Where the adapter's gain comes from (same file, parts zeroed): LoRA only "
+                     f"{_f(ab['lora_only']['exclude_history']['NDCG@10'])}, item bias only "
+                     f"{_f(ab['bias_only']['exclude_history']['NDCG@10'])}, both "
+                     f"{_f(arms['adapter']['test']['exclude_history']['NDCG@10'])} (stale "
+                     f"{_f(arms['stale']['test']['exclude_history']['NDCG@10'])}).")
+    runs = res.get("adapter_runs", {})
+    if len(runs) > 1:
+        lines.append("- Adapter learning rate chosen on validation (never test) among the runs in the output folder: "
+                     + ", ".join(f"lr {r['lr']:g}, context weight {r.get('context_weight', 0.0):g}: "
+                                 f"{_f(r['best_valid_ndcg10'])}" for r in runs.values())
+                     + f" → `{res['adapter_dir']}`.")
+    lines += [
+        f"- The adapter measured is the exported file `{os.path.relpath(ad['file'], ROOT) if os.path.isabs(ad['file']) else ad['file']}` "
+        f"({ad['bytes']:,} bytes, format of docs/adapter-format.md), parsed back; baseModel = sha256 of the stale "
+        f"base's int8 encoder `{ad['baseModel'][:16]}…`. Evaluated in PyTorch (fp32 encoder + adapter, item bias added "
+        f"to the scores); the exported graph with these LoRA inputs equals PyTorch (training/tests/test_adapter.py).",
+        f"- Wall times are on a shared 2-core machine (load average ≈ {st['load_avg_end'][0]:.0f} at the end of the "
+        f"base runs, {ad['load_avg_end'][0]:.0f} at the end of the adapter; stale and retrain ran side by side). "
+        f"The budgets are CPU time, so the arms got the same compute whatever the load.",
+        "- One seed per arm (seed 0); a different seed or budget moves the gap. Amazon Beauty has no timestamps, so the "
+        "\"later\" items are each user's own latest ones, not a shared calendar period: this measures how much of a "
+        "retrain on newer interactions an adapter over a frozen base recovers, not a seasonal shift.",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_eval_section(path: str, section: str) -> None:
+    """Replace the text between the freshness markers (or append it); other parts of EVAL.md are left as they are."""
+    text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section.rstrip("\n") + tail
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + section
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("stage", choices=["arm", "adapter", "report", "all"])
@@ -93,6 +339,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--adapter-lr", type=float, default=2e-3)
     p.add_argument("--no-item-bias", action="store_true")
+    p.add_argument("--context-weight", type=float, default=0.0,
+                   help="adapter: loss weight of the earlier positions of each window (0 = later items only)")
+    p.add_argument("--adapter-dir", default="adapter", help="sub-folder of --out for the adapter run")
     p.add_argument("--eval-md", default=None, help="write the freshness section of this EVAL.md")
     return p.parse_args(argv)
 
@@ -102,8 +351,21 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     if a.stage == "arm":
         run_arm(a.name, a)
-    else:
-        raise SystemExit(f"stage {a.stage}: not implemented yet")
+    elif a.stage == "adapter":
+        run_adapter(a)
+    elif a.stage == "report":
+        res = run_report(a)
+        print(json.dumps({k: res[k] for k in ("recovered",)}, indent=2))
+        if a.eval_md:
+            write_eval_section(a.eval_md, render(res, a))
+    elif a.stage == "all":
+        base = [sys.executable, "-m", "training.freshness"]
+        common = [x for x in (argv if argv is not None else sys.argv[1:]) if x != "all"]
+        procs = [subprocess.Popen(base + ["arm", "--name", n] + common) for n in ("stale", "retrain")]
+        if any(p.wait() for p in procs):
+            raise SystemExit("an arm failed")
+        for stage in ("adapter", "report"):
+            subprocess.run(base + [stage] + common, check=True)
 
 
 if __name__ == "__main__":

@@ -192,15 +192,29 @@ class Recommender(nn.Module):
         return self.encoder(item_table[seqs], (seqs > 0).long())
 
     def forward(self, inp: torch.Tensor, tgt: torch.Tensor, item_allowed: Optional[torch.Tensor] = None,
-                id_keep: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, int]:
-        """Training loss: summed cross-entropy over all items at every non-padding position, and the count."""
+                id_keep: Optional[torch.Tensor] = None, mask_history: bool = False) -> Tuple[torch.Tensor, int]:
+        """Training loss: summed cross-entropy over all items at every non-padding position, and the count.
+
+        ``mask_history``: the items already in the sequence up to a position are not negatives there (the
+        ``exclude_history`` ranking never shows them), except the target itself."""
         table = self.items(id_keep)
         h = self.encode(table, inp)
         sel = tgt > 0
         logits = h[sel] @ table[1:].t()
+        target = tgt[sel] - 1
         if item_allowed is not None:  # cold-start variant: held-out items do not exist during training
             logits = logits.masked_fill(~item_allowed[1:], float("-inf"))
-        return F.cross_entropy(logits, tgt[sel] - 1, reduction="sum"), int(sel.sum())
+        if mask_history:
+            length = inp.shape[1]
+            b_idx, i_idx = sel.nonzero(as_tuple=True)
+            seen = inp[b_idx]  # [P, l] the sequence's inputs
+            upto = torch.arange(length).unsqueeze(0) <= i_idx.unsqueeze(1)
+            valid = upto & (seen > 0)
+            col = torch.where(valid, seen - 1, target.unsqueeze(1))
+            penalty = torch.zeros_like(logits).scatter_(1, col, valid.to(logits.dtype) * NEG)
+            penalty[torch.arange(len(target)), target] = 0.0
+            logits = logits + penalty
+        return F.cross_entropy(logits, target, reduction="sum"), int(sel.sum())
 
     def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
         return self.encode(item_table, seqs)[:, -1]

@@ -163,7 +163,7 @@ def train(args: argparse.Namespace) -> dict:
             id_keep = None
             if args.id_dropout > 0:
                 id_keep = (torch.rand(ds.num_items + 1, 1) >= args.id_dropout).float()
-            loss, n = (ddp_model or model)(inp, tgt, item_allowed, id_keep)
+            loss, n = (ddp_model or model)(inp, tgt, item_allowed, id_keep, args.mask_history)
             # DDP averages gradients over ranks: scale so the result is (global sum) / (global positions)
             (loss * world / max(n_global, 1)).backward()
             opt.step()
@@ -232,7 +232,7 @@ def finish(args, ds: data_mod.Dataset, model: Recommender, cfg: ModelConfig, tra
                   "load_note": "seconds = wall clock on a shared 2-core machine; cpu_seconds / threads = wall time when idle",
                   "epochs": epochs, "best_epoch": best_epoch, "steps": steps,
                   "threads": args.threads, "batch_size": args.batch_size, "lr": args.lr,
-                  "id_dropout": args.id_dropout},
+                  "id_dropout": args.id_dropout, "mask_history": args.mask_history},
         "valid": eval_split(model, ds.valid),
     }
     for name, split in ds.tests.items():
@@ -273,6 +273,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--time-budget-min", type=float, default=20.0, help="stop after this many minutes of training")
     p.add_argument("--budget-clock", default="cpu", choices=["cpu", "wall"],
                    help="cpu: CPU seconds / threads (idle-machine wall time); wall: wall clock")
+    p.add_argument("--mask-history", action="store_true",
+                   help="earlier items of the sequence are not negatives in the softmax (matches exclude_history)")
     p.add_argument("--no-text", action="store_true", help="ablation: ID embeddings only")
     p.add_argument("--no-ids", action="store_true", help="ablation: text tower only")
     p.add_argument("--id-dropout", type=float, help="drop the ID part of this fraction of items each step")

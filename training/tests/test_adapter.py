@@ -1,17 +1,19 @@
 """LoRA adapters: training touches only the adapter, the .lsad file follows docs/adapter-format.md (checked in Python
 and by the runtime's own parseAdapter), and the exported ONNX encoder fed the adapter computes what PyTorch does."""
+import copy
 import json
 import os
 import shutil
 import struct
 import subprocess
+import types
 
 import numpy as np
 import pytest
 import torch
 
 from training import data, onnx_runner
-from training.adapter import (LoraAdapter, base_encoder_sha, collate_later, encode_lsad, evaluate_with_adapter,
+from training.adapter import (LoraAdapter, base_encoder_sha, collate_later, collate_weighted, encode_lsad, evaluate_with_adapter,
                               export_adapter, later_examples, load_adapter_tensors, parse_lsad, read_lsad,
                               train_adapter, user_vectors)
 from training.evaluate import left_pad
@@ -53,6 +55,9 @@ def test_later_examples_target_only_the_last_items():
     inp, tgt = collate_later(ex)
     assert inp.tolist() == [[2, 3, 4], [0, 0, 8]]
     assert tgt.tolist() == [[0, 4, 5], [0, 0, 9]]
+    inp2, tgt2, w = collate_weighted(ex, 0.25)  # rehearsal: earlier positions too, at a lower weight
+    assert torch.equal(inp2, inp) and tgt2.tolist() == [[3, 4, 5], [0, 0, 9]]
+    assert w.tolist() == [[0.25, 1.0, 1.0], [0.0, 0.0, 1.0]]
 
 
 def test_training_changes_only_the_adapter(base, trained):
@@ -157,7 +162,9 @@ def test_onnx_encoder_with_the_adapter(base, trained, tmp_path):
     back and fed as the LoRA inputs, reproduces PyTorch's adapted user vectors."""
     model, ds = base["model"], base["ds"]
     onnx_path = str(tmp_path / "encoder.fp32.onnx")
-    export_encoder(model, onnx_path)
+    # a copy: torch.onnx.export leaves the exported wrapper (and so the encoder) in training mode
+    export_encoder(types.SimpleNamespace(encoder=copy.deepcopy(model.encoder), cfg=model.cfg), onnx_path)
+    assert not model.encoder.training
     seqs = left_pad(ds.tests["test"].histories[:64], model.cfg.max_len)
     with torch.no_grad():
         table = model.items()
@@ -195,3 +202,21 @@ def test_base_hash_is_the_int8_export(base, tmp_path):
     sha = base_encoder_sha(base["model"], keep_dir=d)
     from training.export import sha256
     assert sha == sha256(os.path.join(d, "encoder.int8.onnx")) and len(sha) == 64
+
+
+def test_freshness_split_and_eval_section(base, tmp_path):
+    from training.freshness import BEGIN, END, stale_dataset, write_eval_section
+    ds = base["ds"]
+    st = stale_dataset(ds, 2)
+    assert all(a == b[:-2] for a, b in zip(st.train, ds.train))
+    assert st.valid is ds.valid and st.tests is ds.tests  # same validation and test items for every arm
+    p = tmp_path / "EVAL.md"
+    p.write_text("# Eval\n\nother tool's part\n")
+    write_eval_section(str(p), f"{BEGIN}\none\n{END}\n")
+    write_eval_section(str(p), f"{BEGIN}\ntwo\n{END}\n")
+    text = p.read_text()
+    assert text.startswith("# Eval\n\nother tool's part\n") and text.count(BEGIN) == 1 and "two" in text
+    assert "one" not in text
+    p.write_text(f"head\n{BEGIN}\nold\n{END}\ntail\n")
+    write_eval_section(str(p), f"{BEGIN}\nnew\n{END}\n")
+    assert p.read_text() == f"head\n{BEGIN}\nnew\n{END}\ntail\n"
