@@ -65,11 +65,13 @@ export class HistoryStore {
       const count = await tx.store.count();
       let dropped = 0;
       if (count > this.#cap) {
-        let cursor = await tx.store.openCursor();
-        while (cursor && dropped < count - this.#cap) {
-          await cursor.delete();
-          dropped++;
-          cursor = await cursor.continue();
+        // One range delete up to the key of the newest event to drop (keys grow with insertion order).
+        const excess = count - this.#cap;
+        let cursor = await tx.store.openKeyCursor();
+        if (cursor && excess > 1) cursor = await cursor.advance(excess - 1);
+        if (cursor) {
+          await tx.store.delete(IDBKeyRange.upperBound(cursor.key));
+          dropped = excess;
         }
       }
       await tx.done;
