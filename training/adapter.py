@@ -2,13 +2,15 @@
 
     /usr/bin/python3 -m training.adapter --base training/out/beauty-r1 --out training/out/beauty-r1/adapter.lsad \
         --later 1 --version 1 [--manifest public/models/beauty/manifest.json] [--rank 8] [--no-item-bias]
+        [--context-weight 1.0]
 
 Every attention q/k/v/out and both FFN projections of every block get ``y = x·Wᵀ + b + (x·Aᵀ)·Bᵀ`` with
 ``A: [r, in]`` (random, std 1/sqrt(in)) and ``B: [out, r]`` (zeros, so a fresh adapter is the base model), plus an
 optional per-item score bias (zeros at start) added to ``user · item``. Everything of the base stays frozen: the item
 tower (ID embeddings, text tower) and the encoder weights. Only A, B and the bias train, on the *later* part of each
 sequence (the last ``--later`` items of each training sequence, each predicted from everything before it), with
-full-softmax cross-entropy as in training/train.py. Model selection on the validation split, a CPU-time budget like
+full-softmax cross-entropy as in training/train.py; the earlier positions of the same windows can be rehearsed at
+``--context-weight``. Model selection on the validation split, a CPU-time budget like
 train.py's.
 
 The file is bound to the base model's ``sha256(encoder.int8.onnx)``. The CLI re-exports the checkpoint's int8
@@ -445,6 +447,9 @@ def main(argv=None) -> None:
     p.add_argument("--version", type=int, default=1, help="adapterVersion (must equal the signed target's)")
     p.add_argument("--rank", type=int, default=None, help="default: the model's lora_rank (manifest.lora.rank)")
     p.add_argument("--no-item-bias", action="store_true")
+    p.add_argument("--context-weight", type=float, default=1.0,
+                   help="loss weight of the earlier positions of each window (rehearsal; 0 = the later items only). "
+                        "1.0 was the best setting on validation in the freshness experiment (EVAL.md)")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=6)
@@ -484,6 +489,7 @@ def main(argv=None) -> None:
     adapter, info = train_adapter(model, seqs, a.later, valid=valid, rank=rank, item_bias=not a.no_item_bias,
                                   lr=a.lr, batch_size=a.batch_size, epochs=a.epochs, max_steps=a.max_steps,
                                   time_budget_min=a.time_budget_min, threads=a.threads, seed=a.seed,
+                                  context_weight=a.context_weight,
                                   log=lambda r: print(json.dumps({k: v for k, v in r.items() if k != "valid"}
                                                                  | ({"valid_ndcg10": r["valid"]["exclude_history"]["NDCG@10"]}
                                                                     if "valid" in r else {})), flush=True))
