@@ -5,7 +5,8 @@
 
 ``--out`` writes everything (fp32 and int8 encoders, text tower fp32 + int8). ``--ship`` writes only what the
 browser loads (int8 encoder, items.lsim, catalog.json, text/ with the int8 tower, manifest.json, ATTRIBUTION.md)
-and refuses datasets whose license forbids redistribution.
+and refuses datasets whose license forbids redistribution. ``--ship`` also copies the run's metrics.json
+(PyTorch figures; informational, not in the manifest's hashes).
 """
 from __future__ import annotations
 
@@ -212,6 +213,9 @@ def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     if ds.name == "beauty" and ship:
         with open(os.path.join(out, "ATTRIBUTION.md"), "w") as f:
             f.write(BEAUTY_ATTRIBUTION)
+    metrics = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), "metrics.json")
+    if ship and os.path.exists(metrics):  # the PyTorch figures travel with the shipped model (informational)
+        shutil.copyfile(metrics, os.path.join(out, "metrics.json"))
 
     manifest = {
         "format": 1,
