@@ -46,6 +46,9 @@ export interface ModelFolder {
   readonly torchMetrics?: Readonly<Record<string, unknown>>;
   /** Where metrics.json was read from (this folder or the run folder above it). */
   readonly metricsPath?: string;
+  /** training/eval_onnx.py's figures for the int8 export (`onnx_metrics.int8.json`), an independent cross-check. */
+  readonly pyOnnxMetrics?: Readonly<Record<string, unknown>>;
+  readonly pyOnnxMetricsPath?: string;
   /** Dataset item ids held out of training, when this is a cold-start variant. */
   readonly coldItems?: readonly number[];
   /** Inconsistencies found (hash mismatch, size mismatch, unreadable file). */
@@ -76,6 +79,8 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
   // training/train.py writes metrics.json and model.pt in the run folder; the export may sit in <run>/artifacts.
   const runDir = existsSync(join(dir, 'metrics.json')) || !existsSync(join(dirname(dir), 'metrics.json')) ? dir : dirname(dir);
   const torchMetrics = readJson(join(runDir, 'metrics.json'), problems) as Record<string, unknown> | undefined;
+  const pyOnnxPath = join(runDir, 'onnx_metrics.int8.json');
+  const pyOnnxMetrics = readJson(pyOnnxPath, problems) as Record<string, unknown> | undefined;
   const encoders: { int8?: string; fp32?: string } = {};
   const int8Name = manifest?.files.encoder ?? 'encoder.int8.onnx';
   if (existsSync(join(dir, int8Name))) encoders.int8 = join(dir, int8Name);
@@ -126,6 +131,7 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
     ...(catalogTitles && { catalogTitles }),
     encoders,
     ...(torchMetrics && { torchMetrics, metricsPath: join(runDir, 'metrics.json') }),
+    ...(pyOnnxMetrics && { pyOnnxMetrics, pyOnnxMetricsPath: pyOnnxPath }),
     ...coldItemsOf(dir, runDir, manifest, problems),
     problems,
   };

@@ -101,6 +101,8 @@ export async function evaluateDataset(spec: DatasetSpec, s: RunSettings): Promis
     if (fp32) variants.push(fp32.result('ONNX fp32', mask));
     const torch = torchRow(trained, split, s.root, subset);
     if (torch) variants.push(torch);
+    const py = torchRow(trained, split, s.root, subset, 'pyOnnx');
+    if (py) variants.push(py);
     tables.push({ title, variants, ...(note && { note }) });
     agreementNotes(notes, sameRunInt8 ?? int8, fp32, torch, mask, title);
   };

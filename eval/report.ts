@@ -132,15 +132,22 @@ export function summaryFromTorch(node: Readonly<Record<string, number>> | undefi
 }
 
 /** The PyTorch row for a split (and subset) of a run's metrics.json, if it has one. */
-export function torchRow(folder: ModelFolder | undefined, split: string, root: string, subset?: string): VariantResult | undefined {
-  const ex = torchFigures(folder?.torchMetrics, split, 'exclude_history', subset);
+export function torchRow(
+  folder: ModelFolder | undefined,
+  split: string,
+  root: string,
+  subset?: string,
+  which: 'torch' | 'pyOnnx' = 'torch',
+): VariantResult | undefined {
+  const metrics = which === 'torch' ? folder?.torchMetrics : folder?.pyOnnxMetrics;
+  const ex = torchFigures(metrics, split, 'exclude_history', subset);
   if (!ex || !folder) return undefined;
-  const all = torchFigures(folder.torchMetrics, split, 'all', subset);
-  const node = folder.torchMetrics?.[split] as Record<string, unknown> | undefined;
+  const all = torchFigures(metrics, split, 'all', subset);
+  const node = metrics?.[split] as Record<string, unknown> | undefined;
   const users = (subset ? (node?.[subset] as { users?: number } | undefined)?.users : (node?.users as number)) ?? 0;
   return {
-    label: 'PyTorch (training)',
-    source: `\`${relative(root, folder.metricsPath!)}\``,
+    label: which === 'torch' ? 'PyTorch (training)' : 'ONNX int8 scored by training/eval_onnx.py (cross-check)',
+    source: `\`${relative(root, (which === 'torch' ? folder.metricsPath : folder.pyOnnxMetricsPath)!)}\``,
     excluded: summaryFromTorch(ex, users),
     all: summaryFromTorch(all, users),
     fromTorch: true,
