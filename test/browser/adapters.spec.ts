@@ -135,7 +135,9 @@ test('publish v1 → the schedule picks it up → ranking as the adapter dictate
     const expected2 = await beauty.recommend(NAILS, v2);
     expectRanking(r2, expected2);
     expect(r2.ids[0]).toBe(lifted2);
-    expect(r2.ids.filter((id) => base.ids.includes(id))).toEqual([]); // the LoRA tensors reordered everything below
+    // The LoRA tensors changed the user vector: most of the base's top 10 is gone below the lifted item (how
+    // many depends on the shipped model; the exact ranking is checked against onnxruntime-node above).
+    expect(r2.ids.filter((id) => base.ids.includes(id)).length).toBeLessThanOrEqual(5);
     expect(await shop.evaluate(() => window.marker)).toBe(marker); // same page: no reload
     const info = await shop.evaluate(() => window.shelf!.adapter!);
     expect(info).toMatchObject({ version: 2, target: v2Path, sha256: v2Path.slice('adapters/'.length, -'.lsad'.length) });
