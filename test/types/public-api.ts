@@ -9,9 +9,8 @@ import {
   type RecommendResult,
   type TrackEvent,
 } from '../../src/index';
+import { assertType, type Equal } from './type-assert';
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-const assertType = <T extends true>(): T => true as T;
 
 export async function typeTests(): Promise<void> {
   const r: Recommender = await createRecommender({ model: '/models/beauty/manifest.json', backend: 'wasm' });

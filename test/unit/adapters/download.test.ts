@@ -1,6 +1,7 @@
 /** `downloadBytes`: privacy of the request, conditional GET, size caps on streams, aborts, typed errors. */
 import { describe, expect, it } from 'vitest';
-import { isLocalshelfError, type ErrorCode } from '../../../src/errors';
+import { isLocalshelfError } from '../../../src/errors';
+import { rejectionCode } from '../rejection-code';
 import { downloadBytes, type FetchLike } from '../../../workers/adapters/download';
 import { fakeFetch, type ServedFile } from './channel-fixture';
 
@@ -11,15 +12,7 @@ function server(files: Record<string, ServedFile>, chunk?: number) {
   return fakeFetch(() => new Map(Object.entries(files)), BASE, chunk === undefined ? {} : { chunk });
 }
 
-async function code(p: Promise<unknown>): Promise<ErrorCode> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isLocalshelfError(e), String(e)).toBe(true);
-    return (e as { code: ErrorCode }).code;
-  }
-  throw new Error('expected a rejection');
-}
+const code = rejectionCode;
 
 describe('downloadBytes', () => {
   it('returns the body and ETag, sending no credentials, no referrer and no custom headers', async () => {

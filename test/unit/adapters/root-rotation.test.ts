@@ -1,6 +1,6 @@
 /** Key rotation: clients walk `roots/<n>.json`, each signed by the old and the new root keys. */
 import { describe, expect, it } from 'vitest';
-import { isLocalshelfError, type ErrorCode } from '../../../src/errors';
+import { rejectionCode } from '../rejection-code';
 import type { SigningKey } from '../../../tools/lib/keys';
 import { seededRandom } from '../../../tools/lib/random-adapter';
 import { buildRoot, documentBytes, isoSeconds, signDocument } from '../../../tools/lib/sign-metadata';
@@ -35,15 +35,7 @@ async function world() {
   return { pub, files, check, state, setState: (s: ChannelState) => (state = s) };
 }
 
-async function code(p: Promise<unknown>): Promise<ErrorCode> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isLocalshelfError(e), String(e)).toBe(true);
-    return (e as { code: ErrorCode }).code;
-  }
-  throw new Error('expected a rejection');
-}
+const code = rejectionCode;
 
 describe('root rotation', () => {
   it('accepts root v2 signed by old and new root keys, then trusts only the new timestamp key', async () => {
