@@ -49,7 +49,8 @@ export class RecommenderService implements EngineApi {
       // Held until this worker dies; the client waits on it to learn of our death.
       void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
     }
-    const fetch = await offlineAssets(config);
+    const offline = await offlineAssets(config);
+    const fetch = offline.fetch;
     const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
     const [opened, store] = await Promise.all([
       openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
@@ -77,6 +78,8 @@ export class RecommenderService implements EngineApi {
           onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
         })
       : undefined;
+    // The offline copies are part of being ready: a page closed right after start-up still has them next time.
+    await offline.written();
     const info: ReadyInfo = {
       backend: opened.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256 },

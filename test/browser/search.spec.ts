@@ -183,21 +183,22 @@ test('search works offline once assets are cached', async ({ page, context, serv
   await page.goto(`${server.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
   const online = await run();
-  // The copies are written as the downloads stream in; wait for the last ones to land in Cache Storage.
-  // A copy counts once its whole body reads back (an entry can be listed before its body is complete).
-  await page.waitForFunction(async () => {
+  // The copies are written before the recommender says it is ready (run() disposed of it right after one
+  // search): each must be in Cache Storage now, whole. (An entry can be listed before its body is complete.)
+  const copies = await page.evaluate(async () => {
     const cache = await caches.open('localshelf-assets');
     const keys = await cache.keys();
     const wanted = ['model_quantized.onnx', 'items.lsim', 'encoder.int8.onnx', 'catalog.json', 'tokenizer.json', '.wasm'];
+    const out: Record<string, string> = {};
     for (const name of wanted) {
       const key = keys.find((k) => k.url.endsWith(name));
       const copy = key && (await cache.match(key));
-      if (!copy) return false;
-      const length = Number(copy.headers.get('content-length'));
-      if (!length || (await copy.arrayBuffer()).byteLength !== length) return false;
+      const length = Number(copy?.headers.get('content-length'));
+      out[name] = !copy ? 'missing' : length && (await copy.arrayBuffer()).byteLength === length ? 'whole' : 'partial';
     }
-    return true;
+    return out;
   });
+  expect(Object.values(copies).every((state) => state === 'whole'), JSON.stringify(copies)).toBe(true);
   offline = true;
   await context.setOffline(true);
   const before = server.requests.length;

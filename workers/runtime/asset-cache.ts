@@ -55,11 +55,13 @@ export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Pr
 
 /**
  * Routes this worker's own `.wasm` downloads (onnxruntime-web's runtime, fetched by its Emscripten loader with
- * the global `fetch`) through {@link offlineFetch}. Call once, at start-up, inside the worker.
+ * the global `fetch`) through {@link offlineFetch}. Call once, at start-up, inside the worker. The result's
+ * `pending` settles once the copies of the `.wasm` files started so far are written.
  */
-export function cacheWasmDownloads(cache: Cache): void {
+export function cacheWasmDownloads(cache: Cache): { pending(): Promise<void> } {
   const original = globalThis.fetch.bind(globalThis);
   const cached = offlineFetch(original, cache);
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
     /\.wasm(\?|$)/.test(urlOf(input)) ? cached(input, init) : original(input, init)) as Fetch;
+  return { pending: cached.pending };
 }

@@ -17,16 +17,25 @@ import { SearchEngine } from './engine';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
+export interface OfflineAssets {
+  /** Network first, the Cache Storage copy when the network fails; `undefined` means the plain `fetch`. */
+  fetch?: typeof fetch;
+  /** Settles once every copy started so far (model files and onnxruntime's `.wasm`) is written; never rejects. */
+  written(): Promise<void>;
+}
+
 /**
  * With `search.offlineCache` on (the default) and Cache Storage available: a fetch that keeps copies of model
- * files and answers from them offline, also for onnxruntime's `.wasm`. `undefined` otherwise (plain fetch).
+ * files and answers from them offline, also for onnxruntime's `.wasm`. Without it, the plain fetch.
  */
-export async function offlineAssets(config: EngineConfig): Promise<typeof fetch | undefined> {
-  if (config.search?.offlineCache === false) return undefined;
+export async function offlineAssets(config: EngineConfig): Promise<OfflineAssets> {
+  const none: OfflineAssets = { written: async () => undefined };
+  if (config.search?.offlineCache === false) return none;
   const cache = await openAssetCache();
-  if (!cache) return undefined;
-  cacheWasmDownloads(cache);
-  return offlineFetch(globalThis.fetch, cache);
+  if (!cache) return none;
+  const wasm = cacheWasmDownloads(cache);
+  const files = offlineFetch(globalThis.fetch, cache);
+  return { fetch: files, written: async () => void (await Promise.all([wasm.pending(), files.pending()])) };
 }
 
 export interface OpenSearchArgs {

@@ -44,4 +44,27 @@ describe('offlineFetch', () => {
     controller.abort();
     await expect(offlineFetch(net, cache)('https://s/a', { signal: controller.signal })).rejects.toThrow('aborted');
   });
+
+  it('pending() settles only once the copies started so far are written', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    const cache = {
+      match: async () => undefined,
+      put: async (url: string, response: Response) => {
+        await response.arrayBuffer();
+        await gate;
+        written.push(url);
+      },
+    } as unknown as Cache;
+    const f = offlineFetch((async () => new Response('bytes')) as unknown as typeof fetch, cache);
+    await (await f('https://s/m/items.lsim')).arrayBuffer();
+    let settled = false;
+    const pending = f.pending().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(settled).toBe(false);
+    release();
+    await pending;
+    expect(written).toEqual(['https://s/m/items.lsim']);
+  });
 });
