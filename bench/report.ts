@@ -92,12 +92,14 @@ export function writeReport(r: Results): string {
     'Same matrix (the model\'s `items.lsim`), same run, timed in a dedicated module worker of the bench page (the kind of ' +
       'context the engine runs in), interleaved with the `recommend()` calls of the table above (one sample of each kernel after every ' +
       'few calls) so that both sides of each ratio see the same machine load. Each cell is p50 / best sample, per call. *Floor*: one pass summing the int8 matrix through an `Int32Array` view of ' +
-      'the same bytes; *byte pass*: the same through an `Int8Array`. *int8 scorer*: the library\'s `scoreAll` (+ `topK`), the ' +
-      'code `recommend()` runs. *Brute force*: the matrix dequantized to float32 once, then a naive per-item dot-product loop ' +
+      'the same bytes; *byte pass*: the same through an `Int8Array`. *int8 scorer*: the library\'s scorer (+ `topK`), the ' +
+      'code `recommend()` runs (`createScorer`: the WebAssembly SIMD kernel, `i32x4.dot_i16x8_s` over int8 rows widened to int16, ' +
+      'where the browser has SIMD; the page it ran on is named in the column). *int8 JS*: the library\'s plain-JavaScript loop ' +
+      '(`scoreAll`), the fallback where WebAssembly SIMD is missing. *Brute force*: the matrix dequantized to float32 once, then a naive per-item dot-product loop ' +
       '(+ the same `topK`). Ratios are of p50s, against the `recommend()` round-trip p50 of the same page.',
     '',
     table(
-      ['catalog', 'page', 'floor', 'byte pass', 'int8 scorer', 'int8 + top-10', 'brute force', 'brute + top-10', 'recommend() p50', 'recommend / floor', 'recommend / brute+top-10', 'same top-10'],
+      ['catalog', 'page', 'floor', 'byte pass', 'int8 scorer', 'int8 + top-10', 'int8 JS', 'brute force', 'brute + top-10', 'recommend() p50', 'recommend / floor', 'recommend / brute+top-10', 'same top-10'],
       r.kernels.map((k) => {
         const rec = findRecommend(r, k.model, k.page);
         const rp = p50(rec?.run.rtt ?? []);
@@ -106,8 +108,9 @@ export function writeReport(r: Results): string {
           k.page === 'plain' ? 'plain (1 thread)' : 'isolated',
           kcell(k, 'floor32'),
           kcell(k, 'floor8'),
-          kcell(k, 'int8'),
+          `${kcell(k, 'int8')} (${k.scorer ?? 'js'})`,
           kcell(k, 'int8+top10'),
+          kcell(k, 'int8-js'),
           kcell(k, 'brute'),
           kcell(k, 'brute+top10'),
           `${ms(rp)} ms`,

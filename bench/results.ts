@@ -29,6 +29,8 @@ export interface KernelRow {
   rows: number;
   dim: number;
   bytes: number;
+  /** What the library's scorer ran on in that page (`int8` / `int8+top10`). */
+  scorer: 'wasm-simd' | 'js';
   sameTop10: number;
   timings: KernelTiming[];
 }

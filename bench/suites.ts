@@ -10,7 +10,7 @@ import type { GpuSection, KernelRow, RecommendRow, Results, Settings, StartupSam
 
 export const BEAUTY = './models/beauty/manifest.json';
 export const SYNTHETIC = './models/synthetic-100k/manifest.json';
-const KERNELS: Kernel[] = ['floor32', 'floor8', 'int8', 'int8+top10', 'brute', 'brute+top10'];
+const KERNELS: Kernel[] = ['floor32', 'floor8', 'int8', 'int8+top10', 'int8-js', 'brute', 'brute+top10'];
 
 export interface Ctx {
   settings: Settings;

@@ -77,7 +77,7 @@ export class Recommender extends EventTarget {
     return this.#ready.backend;
   }
 
-  /** The loaded model: name, dimensions, catalog size and the encoder's sha256. */
+  /** The loaded model: name, dimensions, catalog size, the encoder's sha256, and what scores the catalog (`scorer`). */
   get model(): ReadyInfo['model'] {
     return this.#ready.model;
   }

@@ -24,7 +24,15 @@ export interface BackendInfo {
 /** What the worker reports once it is ready to take calls. */
 export interface ReadyInfo {
   backend: BackendInfo;
-  model: { name: string; dim: number; maxLen: number; items: number; sha256: string };
+  model: {
+    name: string;
+    dim: number;
+    maxLen: number;
+    items: number;
+    sha256: string;
+    /** What scores the catalog in recommend(): the WebAssembly SIMD kernel, or plain JavaScript where SIMD is missing. */
+    scorer: 'wasm-simd' | 'js';
+  };
   history: { events: number };
   /** What search runs on: the lexical index, and the text encoder (`null`: lexical only). */
   search?: {

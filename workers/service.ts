@@ -11,7 +11,8 @@ import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
 import type { ItemMatrix } from './engine/item-matrix';
-import { scoreAll, topK } from './engine/score';
+import { topK } from './engine/score';
+import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { HistoryStore } from './history/store';
 import { openSession, type OpenedSession } from './runtime/backend';
@@ -31,7 +32,8 @@ interface Ready {
   profile: ShopperProfile;
   loraFeeds: Record<string, Tensor>;
   buffers: EncoderInputBuffers;
-  scores: Float32Array;
+  /** Scores the matrix for recommend(): WebAssembly SIMD where available; replaced with the matrix. */
+  scorer: Scorer;
   info: ReadyInfo;
   search: SearchEngine;
   /** The signed adapter channel, when `options.adapters` is set. */
@@ -66,6 +68,7 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
     }
     const catalog = new CatalogIndex(model.catalog);
+    const scorer = createScorer(matrix);
     const search = await openSearch({ config, manifest, catalog, matrix, opened, fetch, onProgress });
     const adapters = config.adapters
       ? await AdapterHost.start<Tensor>({
@@ -82,7 +85,7 @@ export class RecommenderService implements EngineApi {
     await offline.written();
     const info: ReadyInfo = {
       backend: opened.info,
-      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256 },
+      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
       history: { events: await store.count() },
       search: search.info,
       ...(adapters ? { adapter: adapters.info } : {}),
@@ -96,7 +99,7 @@ export class RecommenderService implements EngineApi {
       profile,
       loraFeeds,
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
-      scores: new Float32Array(matrix.rows),
+      scorer,
       info,
       search,
       adapters,
@@ -138,7 +141,7 @@ export class RecommenderService implements EngineApi {
       if (used.length === 0) return this.#popular(ready, k, mask, started);
       const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
-      const scores = scoreAll(ready.matrix, user, ready.scores, weights.itemBias(ready.matrix.rows));
+      const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
       const best = topK(scores, k, mask);
       const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
       return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
@@ -214,7 +217,7 @@ export class RecommenderService implements EngineApi {
   async addItems(items: NewItem[]): Promise<AddItemsResult> {
     const ready = this.#need();
     const { catalog, matrix, result } = await ready.search.addItems(items, this.#searchContext(ready));
-    Object.assign(ready, { catalog, matrix, scores: new Float32Array(matrix.rows) });
+    Object.assign(ready, { catalog, matrix, scorer: createScorer(matrix) });
     return result;
   }
 

@@ -4,7 +4,9 @@
  *
  * - `floor32`: the memory-bandwidth floor, one pass summing the int8 bytes through an Int32Array view;
  * - `floor8`: one pass summing them byte by byte (Int8Array), the scalar-load floor;
- * - `int8` / `int8+top10`: the library's own scorer (`scoreAll`, then `topK`), the code the engine runs;
+ * - `int8` / `int8+top10`: the library's own scorer (`createScorer`: WebAssembly SIMD where the browser has it,
+ *   then `topK`), the code the engine runs;
+ * - `int8-js`: the library's plain-JavaScript loop (`scoreAll`), what runs where WebAssembly SIMD is missing;
  * - `brute` / `brute+top10`: what a developer would write: the matrix dequantized to float32 once, then a naive
  *   per-item dot-product loop (the top-10 step is the library's `topK`, so only the scan differs).
  *
@@ -14,13 +16,14 @@
 import { expose } from 'comlink';
 import { parseItemMatrix, type ItemMatrix } from '../../workers/engine/item-matrix';
 import { scoreAll, topK } from '../../workers/engine/score';
+import { createScorer, type Scorer } from '../../workers/engine/simd-scorer';
 import { ShopperProfile } from '../../workers/history/profile';
 import { HistoryStore } from '../../workers/history/store';
 import { IndexStore } from '../../workers/search/index-store';
 import { LEXICAL_INDEX_VERSION, LexicalIndex } from '../../workers/search/lexical-index';
 
 /** Import only types from this file on the main thread: importing a value would run `expose` there. */
-export type Kernel = 'floor32' | 'floor8' | 'int8' | 'int8+top10' | 'brute' | 'brute+top10';
+export type Kernel = 'floor32' | 'floor8' | 'int8' | 'int8+top10' | 'int8-js' | 'brute' | 'brute+top10';
 
 export interface KernelTiming {
   kernel: Kernel;
@@ -33,6 +36,7 @@ export interface KernelTiming {
 
 interface Loaded {
   matrix: ItemMatrix;
+  scorer: Scorer;
   floats: Float32Array;
   user: Float32Array;
   scores: Float32Array;
@@ -93,9 +97,11 @@ function once(kernel: Kernel): number {
     case 'floor8':
       return floor8(matrix.q);
     case 'int8':
-      return scoreAll(matrix, user, scores)[0]!;
+      return l.scorer.score(user)[0]!;
     case 'int8+top10':
-      return topK(scoreAll(matrix, user, scores), 10).rows[0]!;
+      return topK(l.scorer.score(user), 10).rows[0]!;
+    case 'int8-js':
+      return scoreAll(matrix, user, scores)[0]!;
     case 'brute':
       return brute(floats, user, matrix.rows, matrix.dim, scores)[0]!;
     case 'brute+top10':
@@ -105,7 +111,7 @@ function once(kernel: Kernel): number {
 
 const api = {
   /** Downloads and parses the LSIM file; dequantizes it to float32 once for the brute-force scan. */
-  async load(url: string): Promise<{ rows: number; dim: number; bytes: number }> {
+  async load(url: string): Promise<{ rows: number; dim: number; bytes: number; scorer: Scorer['kind'] }> {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     const buffer = await response.arrayBuffer();
@@ -115,8 +121,9 @@ const api = {
     for (let i = 0; i < rows; i++) for (let j = 0; j < dim; j++) floats[i * dim + j] = scales[i]! * q[i * dim + j]!;
     const aligned = q.byteOffset % 4 === 0 && q.byteLength % 4 === 0;
     const words = aligned ? new Int32Array(q.buffer, q.byteOffset, q.byteLength / 4) : undefined;
-    loaded = { matrix, floats, user: userVector(dim), scores: new Float32Array(rows), words };
-    return { rows, dim, bytes: q.byteLength };
+    const scorer = createScorer(matrix);
+    loaded = { matrix, scorer, floats, user: userVector(dim), scores: new Float32Array(rows), words };
+    return { rows, dim, bytes: q.byteLength, scorer: scorer.kind };
   },
 
   /** Times `kernel`: `samples` samples of at least `minSampleMs` each (after `warmup` untimed calls). */
@@ -139,7 +146,7 @@ const api = {
   /** Same top-10 from the int8 scorer and the brute-force scan? (a check that both do the same work) */
   agree(): { sameTop10: number } {
     const l = need();
-    const a = topK(scoreAll(l.matrix, l.user, new Float32Array(l.matrix.rows)), 10).rows;
+    const a = topK(l.scorer.score(l.user), 10).rows;
     const b = topK(brute(l.floats, l.user, l.matrix.rows, l.matrix.dim, new Float32Array(l.matrix.rows)), 10).rows;
     return { sameTop10: Array.from(a).filter((r) => b.includes(r)).length };
   },

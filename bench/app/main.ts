@@ -18,7 +18,7 @@ export interface RecommendRun {
   source: string;
   historyUsed: number;
   /** The reference kernels over the same matrix, interleaved with the calls. */
-  kernels?: { rows: number; dim: number; bytes: number; sameTop10: number; timings: KernelTiming[] };
+  kernels?: { rows: number; dim: number; bytes: number; scorer: 'wasm-simd' | 'js'; sameTop10: number; timings: KernelTiming[] };
 }
 
 export interface SearchRun {

@@ -12,7 +12,7 @@ import type { StoredEvent, TrackEvent } from '../../src/events';
 
 const READY: ReadyInfo = {
   backend: { name: 'wasm', threads: 1, reason: 'test', skipped: [{ name: 'webgpu', reason: 'none in Node' }] },
-  model: { name: 'fake', dim: 4, maxLen: 3, items: 2, sha256: 'ab' },
+  model: { name: 'fake', dim: 4, maxLen: 3, items: 2, sha256: 'ab', scorer: 'js' },
   history: { events: 0 },
 };
 
