@@ -77,6 +77,8 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
         'Content-Length': stat.size,
         'Cache-Control': 'no-cache',
+        'Last-Modified': stat.mtime.toUTCString(),
+        ETag: `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
       });
       createReadStream(file).pipe(res);
     } catch {

@@ -17,7 +17,7 @@ import { ShopperProfile } from './history/profile';
 import { HistoryStore } from './history/store';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
-import { historyRows, offlineAssets, openSearch } from './search/bridge';
+import { historyRows, offlineAssets, startSearch } from './search/bridge';
 import type { SearchEngine, SearchContext } from './search/engine';
 import type { AddItemsResult, NewItem, SearchRequest, SearchResult } from '../src/search';
 
@@ -54,11 +54,14 @@ export class RecommenderService implements EngineApi {
     const offline = await offlineAssets(config);
     const fetch = offline.fetch;
     const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
+    const { manifest, matrix } = model;
+    const catalog = new CatalogIndex(model.catalog);
+    // The lexical index and the text-model downloads need no onnxruntime: they run while it starts.
+    const search = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, store] = await Promise.all([
       openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
       HistoryStore.open(config.storageName, config.historyCap),
     ]);
-    const { manifest, matrix } = model;
     const profile = new ShopperProfile(manifest.maxLen);
     profile.add(await store.all());
     const loraFeeds: Record<string, Tensor> = {};
@@ -67,9 +70,8 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.A`] = new opened.ort.Tensor('float32', new Float32Array(rank * t.in), [rank, t.in]);
       loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
     }
-    const catalog = new CatalogIndex(model.catalog);
     const scorer = createScorer(matrix);
-    const search = await openSearch({ config, manifest, catalog, matrix, opened, fetch, onProgress });
+    const searchEngine = await search.open(opened);
     const adapters = config.adapters
       ? await AdapterHost.start<Tensor>({
           channel: config.adapters,
@@ -87,7 +89,7 @@ export class RecommenderService implements EngineApi {
       backend: opened.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
       history: { events: await store.count() },
-      search: search.info,
+      search: searchEngine.info,
       ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = {
@@ -101,7 +103,7 @@ export class RecommenderService implements EngineApi {
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       scorer,
       info,
-      search,
+      search: searchEngine,
       adapters,
     };
     onProgress?.({ status: 'ready', backend: opened.info.name });

@@ -42,6 +42,7 @@ const params = new URLSearchParams(location.search);
 const model = params.get('model') ?? './models/beauty/manifest.json';
 const seed = (params.get('seed') ?? '').split(',').filter(Boolean);
 const lexicalOnly = params.get('text') === '0';
+const noOfflineCopies = params.get('offline') === '0';
 
 const progress: StartupResult['progress'] = [];
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     model,
     storageName: 'bench-startup',
     initTimeoutMs: 600_000,
-    ...(lexicalOnly ? { search: { textModel: false } } : {}),
+    ...(lexicalOnly || noOfflineCopies ? { search: { ...(lexicalOnly ? { textModel: false } : {}), ...(noOfflineCopies ? { offlineCache: false } : {}) } } : {}),
     onProgress: (p) => {
       if (p.status !== 'download') progress.push([performance.now(), p.status, 'file' in p ? p.file : '']);
     },

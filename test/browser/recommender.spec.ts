@@ -19,6 +19,7 @@ test('starts on WASM under auto, says why WebGPU was skipped, and reports progre
   expect(result.backend.skipped.map((s) => s.name)).toEqual(['webgpu']);
   expect(result.backend.skipped[0]!.reason).toMatch(/fallback|navigator\.gpu|adapter/i);
   expect(result.model.items).toBeGreaterThan(10_000);
+  expect(result.model.scorer).toBe('wasm-simd'); // Chromium has WebAssembly SIMD: the kernel, not the JS loop
   const order = ['initiate', 'download', 'done', 'ready'];
   expect(result.seen.at(-1)).toBe('ready');
   expect(result.seen.filter((s) => s === 'ready')).toHaveLength(1);

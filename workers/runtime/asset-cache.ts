@@ -24,8 +24,18 @@ function urlOf(input: RequestInfo | URL): string {
   return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 }
 
+/** Both headers name the same version of a file: equal strong-or-weak ETags, or equal Last-Modified and length. */
+export function sameVersion(a: Headers, b: Headers): boolean {
+  const etag = a.get('etag');
+  if (etag) return etag === b.get('etag');
+  const modified = a.get('last-modified');
+  const length = a.get('content-length');
+  return !!modified && !!length && modified === b.get('last-modified') && length === b.get('content-length');
+}
+
 /**
- * Wraps `base` (network first, Cache Storage fallback). Only successful GETs that are not HTML pages are kept.
+ * Wraps `base` (network first, Cache Storage fallback). Only successful GETs that are not HTML pages are kept;
+ * an answer whose ETag (or Last-Modified and length) matches the kept copy is not written again.
  * `pending` settles once the copies started so far are written.
  */
 export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Promise<void> } {
@@ -44,6 +54,10 @@ export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Pr
     }
     const type = response.headers.get('content-type') ?? '';
     if (method === 'GET' && response.status === 200 && !type.includes('text/html')) {
+      // A copy of this very version (same ETag, or same Last-Modified and length) is already kept: leave it, and
+      // leave the response untouched (no tee of its body, no rewrite of megabytes on every visit).
+      const kept = await cache.match(url).catch(() => undefined);
+      if (kept && sameVersion(kept.headers, response.headers)) return response;
       const write = cache.put(url, response.clone()).catch(() => undefined);
       writes.add(write);
       void write.finally(() => writes.delete(write));

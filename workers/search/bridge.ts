@@ -13,7 +13,7 @@ import { cacheWasmDownloads, offlineFetch, openAssetCache } from '../runtime/ass
 import type { OpenedSession } from '../runtime/backend';
 import { fetchFile } from '../runtime/fetch-file';
 import type { Manifest } from '../runtime/load-model';
-import { SearchEngine } from './engine';
+import { openLexicalIndex, SearchEngine } from './engine';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
@@ -38,20 +38,41 @@ export async function offlineAssets(config: EngineConfig): Promise<OfflineAssets
   return { fetch: files, written: async () => void (await Promise.all([wasm.pending(), files.pending()])) };
 }
 
-export interface OpenSearchArgs {
+export interface StartSearchArgs {
   config: EngineConfig;
   manifest: Manifest;
   catalog: CatalogIndex;
   matrix: ItemMatrix;
-  opened: OpenedSession;
   fetch?: typeof fetch;
   onProgress?: (p: Progress) => void;
 }
 
-/** Opens the search engine for the loaded model (text files checked against the manifest's sha256). */
-export async function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
+/** Search, started: its onnxruntime-free half is under way; `open` finishes it once onnxruntime is up. */
+export interface StartedSearch {
+  open(opened: OpenedSession): Promise<SearchEngine>;
+}
+
+/** transformers.js's file for each `dtype`, under `onnx/`. */
+const ONNX_FILE: Record<string, string> = {
+  fp32: 'model.onnx',
+  fp16: 'model_fp16.onnx',
+  q8: 'model_quantized.onnx',
+  int8: 'model_int8.onnx',
+  uint8: 'model_uint8.onnx',
+  q4: 'model_q4.onnx',
+  q4f16: 'model_q4f16.onnx',
+  bnb4: 'model_bnb4.onnx',
+};
+
+/**
+ * Starts what search needs that does not wait for onnxruntime, so it overlaps with the encoder's start: the
+ * lexical index (restored from IndexedDB or built) and the downloads of the manifest's text-model files (checked
+ * against the manifest's sha256). `open()` then builds the text encoder on the recommender's onnxruntime.
+ */
+export function startSearch(a: StartSearchArgs): StartedSearch {
   const folder = new URL('.', a.config.modelUrl).href;
   const textFolder = a.manifest.files.text ? new URL(a.manifest.files.text, a.config.modelUrl).href : undefined;
+  const manifestTextFolder = textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`);
   // transformers.js asks for some files twice (config.json, tokenizer_config.json): download each once, so
   // progress moves forward per file.
   const once = new Map<string, Promise<Uint8Array>>();
@@ -73,19 +94,39 @@ export async function openSearch(a: OpenSearchArgs): Promise<SearchEngine> {
     }
     return pending;
   };
-  const textVectors = a.config.search?.textVectors;
-  return SearchEngine.open({
-    options: a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true },
-    manifestTextFolder: textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`),
+  const options = a.config.search ?? { textModel: undefined, textDtype: 'q8' as const, offlineCache: true };
+  const lexical = openLexicalIndex({
     catalog: a.catalog,
-    matrix: a.matrix,
     catalogSha256: a.manifest.sha256[a.manifest.files.catalog] ?? '',
     databaseName: `${a.config.storageName}-search`,
-    ort: a.opened.ort,
-    executionProvider: 'wasm',
-    fetchFile: get,
-    ...(textVectors ? { textVectors: await get(textVectors) } : {}),
   });
+  lexical.catch(() => undefined); // awaited in open(); this only keeps an early failure from going unobserved
+  if (options.textModel === undefined && manifestTextFolder) {
+    // The text model the manifest names: fetch the files transformers.js will ask for while onnxruntime starts.
+    const prefix = manifestTextFolder.slice(folder.length);
+    const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype] ?? ''}`;
+    for (const name of Object.keys(a.manifest.sha256)) {
+      if (name.startsWith(prefix) && (name.endsWith('.json') || name === onnx)) get(new URL(name, folder).href).catch(() => undefined);
+    }
+  }
+  const textVectors = options.textVectors ? get(options.textVectors) : undefined;
+  textVectors?.catch(() => undefined);
+  return {
+    open: async (opened) =>
+      SearchEngine.open({
+        options,
+        manifestTextFolder,
+        catalog: a.catalog,
+        matrix: a.matrix,
+        catalogSha256: a.manifest.sha256[a.manifest.files.catalog] ?? '',
+        databaseName: `${a.config.storageName}-search`,
+        ort: opened.ort,
+        executionProvider: 'wasm',
+        fetchFile: get,
+        lexical,
+        ...(textVectors ? { textVectors: await textVectors } : {}),
+      }),
+  };
 }
 
 /** The shopper's recent item events as encoder rows (events of unknown items skipped), most recent last. */

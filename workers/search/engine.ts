@@ -39,6 +39,14 @@ export interface OpenSearchOptions {
   /** Catalog text vectors precomputed with the text model (LSIM bytes, catalog order), if any. */
   textVectors?: Uint8Array;
   weights?: FusionWeights;
+  /** The lexical index, when its opening was started earlier ({@link openLexicalIndex}); opened here otherwise. */
+  lexical?: Promise<OpenedLexical>;
+}
+
+/** The lexical index and whether it came back from IndexedDB (`false`: built from the catalog, then saved). */
+export interface OpenedLexical {
+  index: LexicalIndex;
+  restored: boolean;
 }
 
 /** What search runs on, reported in `ReadyInfo.search`. */
@@ -74,7 +82,7 @@ export class SearchEngine {
   static async open(o: OpenSearchOptions): Promise<SearchEngine> {
     const folder = o.options.textModel === false ? undefined : (o.options.textModel ?? o.manifestTextFolder);
     const [lexical, text] = await Promise.all([
-      openLexical(o),
+      o.lexical ?? openLexicalIndex(o),
       folder ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile }) : undefined,
     ]);
     const vectors = text && o.textVectors ? checkTextVectors(o.textVectors, o.catalog.size, text.dim) : undefined;
@@ -161,7 +169,8 @@ function checkTextVectors(bytes: Uint8Array, rows: number, dim: number): ItemMat
   return m;
 }
 
-async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex; restored: boolean }> {
+/** Restores the persisted lexical index of this catalog, or builds and saves it. Needs no onnxruntime. */
+export async function openLexicalIndex(o: Pick<OpenSearchOptions, 'catalog' | 'catalogSha256' | 'databaseName'>): Promise<OpenedLexical> {
   const key = `${o.catalogSha256}:v${LEXICAL_INDEX_VERSION}`;
   const store = await IndexStore.open(o.databaseName);
   try {

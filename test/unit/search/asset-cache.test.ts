@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offlineFetch } from '../../../workers/runtime/asset-cache';
+import { offlineFetch, sameVersion } from '../../../workers/runtime/asset-cache';
 
 /** A Map-backed stand-in for a Cache Storage cache (match and put are all offlineFetch uses). */
 function memoryCache(): Cache & { keys(): Promise<string[]> } {
@@ -66,5 +66,35 @@ describe('offlineFetch', () => {
     release();
     await pending;
     expect(written).toEqual(['https://s/m/items.lsim']);
+  });
+
+  it('does not write the same version again (ETag, or Last-Modified and length), and does write a new one', async () => {
+    const cache = memoryCache();
+    let puts = 0;
+    const put = cache.put.bind(cache);
+    cache.put = async (url: RequestInfo | URL, response: Response) => {
+      puts++;
+      return put(url, response);
+    };
+    let etag = 'W/"1"';
+    const net = (async () => new Response('v', { headers: { etag, 'content-length': '1' } })) as unknown as typeof fetch;
+    const f = offlineFetch(net, cache);
+    for (let i = 0; i < 3; i++) await (await f('https://s/m/items.lsim')).arrayBuffer();
+    await f.pending();
+    expect(puts).toBe(1);
+    etag = 'W/"2"';
+    await (await f('https://s/m/items.lsim')).arrayBuffer();
+    await f.pending();
+    expect(puts).toBe(2);
+  });
+
+  it('sameVersion: ETags decide when present; otherwise Last-Modified and length together', () => {
+    const h = (o: Record<string, string>): Headers => new Headers(o);
+    expect(sameVersion(h({ etag: '"a"' }), h({ etag: '"a"' }))).toBe(true);
+    expect(sameVersion(h({ etag: '"a"' }), h({ etag: '"b"' }))).toBe(false);
+    const lm = 'Tue, 24 Nov 2026 04:00:00 GMT';
+    expect(sameVersion(h({ 'last-modified': lm, 'content-length': '5' }), h({ 'last-modified': lm, 'content-length': '5' }))).toBe(true);
+    expect(sameVersion(h({ 'last-modified': lm, 'content-length': '5' }), h({ 'last-modified': lm, 'content-length': '6' }))).toBe(false);
+    expect(sameVersion(h({}), h({}))).toBe(false); // no validators: always write
   });
 });
