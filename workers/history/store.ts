@@ -50,9 +50,14 @@ export class HistoryStore {
 
   /**
    * Appends validated events in one transaction and trims to the cap. Either all are written or none.
-   * Returns the events with their `seq` and the number dropped to keep the cap.
+   * Returns the events with their `seq`.
+   *
+   * The cap is kept by sequence number, without counting the store (a count walks every key): the events kept are
+   * those whose `seq` is among the last `cap` numbers given out, one range delete below that. Sequence numbers
+   * grow by one per stored event, so that is exactly the newest `cap` events; where a failed write left a gap,
+   * fewer are kept, never more.
    */
-  async append(events: readonly StoredEvent[]): Promise<{ stored: StoredEvent[]; dropped: number }> {
+  async append(events: readonly StoredEvent[]): Promise<{ stored: StoredEvent[] }> {
     try {
       const tx = this.#db.transaction('events', 'readwrite');
       const copies = events.map((event) => {
@@ -62,20 +67,10 @@ export class HistoryStore {
       });
       const seqs = await Promise.all(copies.map((copy) => tx.store.add(copy)));
       const stored = copies.map((copy, i) => ({ ...copy, seq: seqs[i] }) as StoredEvent);
-      const count = await tx.store.count();
-      let dropped = 0;
-      if (count > this.#cap) {
-        // One range delete up to the key of the newest event to drop (keys grow with insertion order).
-        const excess = count - this.#cap;
-        let cursor = await tx.store.openKeyCursor();
-        if (cursor && excess > 1) cursor = await cursor.advance(excess - 1);
-        if (cursor) {
-          await tx.store.delete(IDBKeyRange.upperBound(cursor.key));
-          dropped = excess;
-        }
-      }
+      const newest = seqs.length ? Math.max(...seqs) : 0;
+      if (newest > this.#cap) await tx.store.delete(IDBKeyRange.upperBound(newest - this.#cap));
       await tx.done;
-      return { stored, dropped };
+      return { stored };
     } catch (cause) {
       throw storageError('could not store events', cause);
     }

@@ -22,11 +22,23 @@ describe('HistoryStore', () => {
   it('drops the oldest events beyond the cap in the same transaction', async () => {
     const s = await HistoryStore.open('cap', 3);
     await s.append([view('a', 1), view('b', 2)]);
-    const { dropped } = await s.append([view('c', 3), view('d', 4), view('e', 5)]);
-    expect(dropped).toBe(2);
+    await s.append([view('c', 3), view('d', 4), view('e', 5)]);
     expect((await s.all()).map((e) => e.timestamp)).toEqual([3, 4, 5]);
+    await s.append([view('f', 6)]);
+    expect((await s.all()).map((e) => e.timestamp)).toEqual([4, 5, 6]);
     await s.clear();
     expect(await s.count()).toBe(0);
+    await s.append([view('g', 7)]); // numbering goes on after a clear; the cap still holds
+    expect((await s.all()).map((e) => e.timestamp)).toEqual([7]);
+  });
+
+  it('a smaller cap at the next start trims the history at the next write', async () => {
+    const big = await HistoryStore.open('recap', 10);
+    await big.append([1, 2, 3, 4, 5, 6].map((t) => view(String(t), t)));
+    big.close();
+    const small = await HistoryStore.open('recap', 2);
+    await small.append([view('7', 7)]);
+    expect((await small.all()).map((e) => e.timestamp)).toEqual([6, 7]);
   });
 });
 
