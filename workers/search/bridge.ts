@@ -101,7 +101,7 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
     databaseName: `${a.config.storageName}-search`,
   });
   lexical.catch(() => undefined); // awaited in open(); this only keeps an early failure from going unobserved
-  if (options.textModel === undefined && manifestTextFolder) {
+  if (options.textModel === undefined && manifestTextFolder?.startsWith(folder)) {
     // The text model the manifest names: fetch the files transformers.js will ask for while onnxruntime starts.
     const prefix = manifestTextFolder.slice(folder.length);
     const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype] ?? ''}`;
