@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import os
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -27,9 +28,9 @@ from .tokenizer import WordPieceTokenizer
 
 PRESETS: Dict[str, dict] = {
     "beauty": dict(max_len=50, dim=64, blocks=2, heads=1, ffn_dim=64, dropout=0.5, lr=2e-3, batch_size=128,
-                   epochs=200, eval_every=2, patience=4, id_dropout=0.0),
+                   epochs=200, eval_every=2, patience=4, id_dropout=0.0, anneal_epochs=0),
     "ml1m": dict(max_len=200, dim=64, blocks=2, heads=1, ffn_dim=64, dropout=0.2, lr=2e-3, batch_size=64,
-                 epochs=200, eval_every=1, patience=4, id_dropout=0.0),
+                 epochs=200, eval_every=1, patience=4, id_dropout=0.0, anneal_epochs=0),
 }
 
 
@@ -153,7 +154,12 @@ def train(args: argparse.Namespace) -> dict:
     for epoch in range(1, args.epochs + 1):
         model.train()
         tot, cnt = 0.0, 0
-        for b in make_batches(lengths, args.batch_size * world, rng):
+        batches = make_batches(lengths, args.batch_size * world, rng)
+        for b in batches:
+            if args.anneal_epochs:  # cosine decay to 2% of lr over anneal_epochs (step-based: same on every rank)
+                frac = min(1.0, step / (args.anneal_epochs * len(batches)))
+                for gr in opt.param_groups:
+                    gr["lr"] = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
             exs = [examples[i] for i in b]
             inp, tgt = collate(exs)
             n_global = int((tgt > 0).sum())
@@ -232,7 +238,8 @@ def finish(args, ds: data_mod.Dataset, model: Recommender, cfg: ModelConfig, tra
                   "load_note": "seconds = wall clock on a shared 2-core machine; cpu_seconds / threads = wall time when idle",
                   "epochs": epochs, "best_epoch": best_epoch, "steps": steps,
                   "threads": args.threads, "batch_size": args.batch_size, "lr": args.lr,
-                  "id_dropout": args.id_dropout, "mask_history": args.mask_history},
+                  "id_dropout": args.id_dropout, "mask_history": args.mask_history,
+                  "anneal_epochs": args.anneal_epochs},
         "valid": eval_split(model, ds.valid),
     }
     for name, split in ds.tests.items():
@@ -263,6 +270,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--text-dim", type=int, default=32, help="token table width (int8 size: 30522 x this bytes)")
     p.add_argument("--dropout", type=float)
     p.add_argument("--lr", type=float)
+    p.add_argument("--anneal-epochs", type=int, help="cosine-decay the learning rate over this many epochs (0: constant)")
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--batch-size", type=int, help="per process; the global batch is this times the world size")
     p.add_argument("--epochs", type=int)
