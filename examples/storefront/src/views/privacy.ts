@@ -112,6 +112,7 @@ function engineStatus(r: Recommender): HTMLElement {
     b.skipped.length ? row('Skipped', b.skipped.map((s) => h('div', null, `${s.name}: ${s.reason}`))) : null,
     b.adapter ? row('GPU adapter', `${b.adapter.vendor || 'unknown vendor'} ${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`) : null,
     row('Model', `${m.name}: ${m.items.toLocaleString('en-US')} products, ${m.dim}-dimensional, last ${m.maxLen} events`, 'model-status'),
+    row('Scoring', m.scorer === 'wasm-simd' ? 'WebAssembly SIMD kernel over the int8 item matrix' : 'JavaScript loop over the int8 item matrix (no WebAssembly SIMD here)', 'scorer-status'),
     row('Model fingerprint', h('code', { title: m.sha256 }, `sha256 ${m.sha256.slice(0, 16)}…`)),
     row('Search', 'Runs in the same worker on this device, over the catalog’s product titles.'),
     row('Model updates', 'No adapter channel configured: this shop serves the base model only.', 'adapter-status'),
