@@ -13,13 +13,20 @@ import { ITEM_BIAS, type EncodeAdapterInput } from '../../workers/adapters/forma
 
 const dir = fileURLToPath(new URL('../../public/models/beauty/', import.meta.url));
 
+/** The top `k` and, for any catalog id, the score the oracle gives it. */
+export interface OracleRanking {
+  ids: string[];
+  scores: number[];
+  scoreOf(id: string): number;
+}
+
 export interface BeautyModel {
   readonly manifest: { maxLen: number; numItems: number; sha256: Record<string, string>; lora: { rank: number; targets: { name: string; in: number; out: number }[] } };
   readonly ids: readonly string[];
   /** The channel's model binding: what adapters must fit. */
   readonly binding: { baseModel: string; lora: BeautyModel['manifest']['lora']; numItems: number };
   /** Top `k` ids and scores for a history of views, with the adapter's tensors (none: the base model). */
-  recommend(viewed: readonly string[], adapter?: EncodeAdapterInput, k?: number): Promise<{ ids: string[]; scores: number[] }>;
+  recommend(viewed: readonly string[], adapter?: EncodeAdapterInput, k?: number): Promise<OracleRanking>;
   close(): Promise<void>;
 }
 
@@ -49,8 +56,9 @@ export async function loadBeauty(): Promise<BeautyModel> {
       }
       const out = await session.run(feeds);
       const user = (await out[ENCODER_OUTPUT]!.getData()) as Float32Array;
-      const best = topK(scoreAll(matrix, user, undefined, given.get(ITEM_BIAS)?.data), k);
-      return { ids: Array.from(best.rows, (row) => ids[row]!), scores: Array.from(best.scores) };
+      const all = scoreAll(matrix, user, undefined, given.get(ITEM_BIAS)?.data);
+      const best = topK(all, k);
+      return { ids: Array.from(best.rows, (row) => ids[row]!), scores: Array.from(best.scores), scoreOf: (id) => all[rowOf.get(id)!]! };
     },
     close: () => session.release(),
   };
