@@ -8,7 +8,7 @@ import { installErrorTransfer } from './error-transfer';
 import { LocalshelfError, asLocalshelfError } from './errors';
 import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
-import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult } from './protocol';
+import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from './protocol';
 import type { Progress } from './progress';
 import { resolveSearchOptions, type AddItemsResult, type NewItem, type SearchOptions, type SearchRequest, type SearchResult } from './search';
 
@@ -53,6 +53,7 @@ export class Recommender extends EventTarget {
   readonly #guard: CallGuard;
   readonly #options: ResolvedOptions;
   readonly #ready: ReadyInfo;
+  #searchInfo: SearchInfo | undefined;
   #queue: { event: StoredEvent; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #callId = 0;
   #disposed = false;
@@ -70,6 +71,7 @@ export class Recommender extends EventTarget {
     this.#guard = guard;
     this.#options = options;
     this.#ready = ready;
+    this.#searchInfo = ready.search;
   }
 
   /** Which backend runs the encoder and why the other was skipped. */
@@ -82,9 +84,24 @@ export class Recommender extends EventTarget {
     return this.#ready.model;
   }
 
-  /** What search runs on: the lexical index (and whether it was restored from IndexedDB) and the text encoder. */
-  get searchInfo(): ReadyInfo['search'] {
-    return this.#ready.search;
+  /**
+   * What search runs on: the lexical index (and whether it was restored from IndexedDB) and the text encoder.
+   * `undefined` until search is built: that happens in the background after start-up (see `search.eager`);
+   * {@link Recommender.searchReady} waits for it.
+   */
+  get searchInfo(): SearchInfo | undefined {
+    return this.#searchInfo;
+  }
+
+  /**
+   * Resolves once search is built (starting the build now if it has not started), with what it runs on.
+   * `search()` and `catalog.add()` wait for the same build on their own; this is for a page that wants to know.
+   * @throws LocalshelfError `MODEL_FETCH` / `MODEL_CORRUPT` when the text model cannot be loaded (retried at the next call), `TIMEOUT`, `ABORTED`
+   */
+  searchReady(options: CallOptions = {}): Promise<SearchInfo> {
+    return this.#guard
+      .run(() => this.#remote.searchInfo(), { name: 'searchReady()', timeoutMs: this.#options.callTimeoutMs, signal: options.signal })
+      .then((info) => (this.#searchInfo = info));
   }
 
   /**

@@ -21,6 +21,12 @@ export interface BackendInfo {
   adapter?: { vendor: string; architecture: string; isFallbackAdapter: boolean };
 }
 
+/** What search runs on: the lexical index, and the text encoder (`null`: lexical only). */
+export interface SearchInfo {
+  lexical: { library: 'minisearch'; documents: number; restored: boolean };
+  text: { model: string; dim: number; semantic: boolean } | null;
+}
+
 /** What the worker reports once it is ready to take calls. */
 export interface ReadyInfo {
   backend: BackendInfo;
@@ -34,11 +40,8 @@ export interface ReadyInfo {
     scorer: 'wasm-simd' | 'js';
   };
   history: { events: number };
-  /** What search runs on: the lexical index, and the text encoder (`null`: lexical only). */
-  search?: {
-    lexical: { library: 'minisearch'; documents: number; restored: boolean };
-    text: { model: string; dim: number; semantic: boolean } | null;
-  };
+  /** What search runs on; present when search was built before start-up ended (`search.eager`). */
+  search?: SearchInfo;
   /** The adapter active at start-up (restored from the device), `null` for none; absent when adapters are off. */
   adapter?: AdapterWire | null;
 }
@@ -115,6 +118,8 @@ export interface EngineApi {
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
   search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;
+  /** Builds search if it is not built yet, and reports what it runs on. */
+  searchInfo(): Promise<SearchInfo>;
   addItems(items: NewItem[]): Promise<AddItemsResult>;
   exportHistory(): Promise<StoredEvent[]>;
   clearHistory(): Promise<void>;

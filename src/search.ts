@@ -36,6 +36,16 @@ export interface SearchOptions {
    * @defaultValue `true`
    */
   offlineCache?: boolean;
+  /**
+   * Build search (restore the lexical index, start the text encoder) before `createRecommender()` resolves.
+   * By default it is built in the worker right after the first recommendation (or at the first `search()` or
+   * `catalog.add()`, or shortly after start-up when neither comes), so it never delays the first recommendation;
+   * its files are still downloaded, checked and cached before start-up ends. `await recommender.searchReady()`
+   * waits for it. With `eager: true` a search failure (e.g. a corrupt text model) fails `createRecommender()`;
+   * otherwise it rejects `searchReady()` and `search()`, and recommendations go on.
+   * @defaultValue `false`
+   */
+  eager?: boolean;
 }
 
 /** {@link SearchOptions} with defaults applied and URLs made absolute. */
@@ -46,6 +56,7 @@ export interface ResolvedSearchOptions {
   /** Absolute URL of the precomputed catalog text vectors, if any. */
   textVectors?: string;
   offlineCache: boolean;
+  eager: boolean;
 }
 
 /** What `search()` takes besides the query. */
@@ -156,5 +167,6 @@ export function resolveSearchOptions(options: SearchOptions | undefined, base: s
       throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textVectors is not a valid URL: ${String(o.textVectors)}`, { cause });
     }
   }
-  return { textModel, textDtype, ...(textVectors ? { textVectors } : {}), offlineCache: o.offlineCache ?? true };
+  if (o.eager !== undefined && typeof o.eager !== 'boolean') throw new LocalshelfError('INVALID_ARGUMENT', 'options.search.eager must be a boolean');
+  return { textModel, textDtype, ...(textVectors ? { textVectors } : {}), offlineCache: o.offlineCache ?? true, eager: o.eager ?? false };
 }

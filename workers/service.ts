@@ -18,7 +18,8 @@ import { HistoryStore } from './history/store';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { historyRows, offlineAssets, startSearch } from './search/bridge';
-import type { SearchEngine, SearchContext } from './search/engine';
+import type { SearchEngine, SearchContext, SearchInfo } from './search/engine';
+import type { StartedSearch } from './search/bridge';
 import type { AddItemsResult, NewItem, SearchRequest, SearchResult } from '../src/search';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
@@ -35,14 +36,20 @@ interface Ready {
   /** Scores the matrix for recommend(): WebAssembly SIMD where available; replaced with the matrix. */
   scorer: Scorer;
   info: ReadyInfo;
-  search: SearchEngine;
+  /** Search's downloads are done at start-up; building it (index, text encoder) waits for {@link RecommenderService.#searchEngine}. */
+  searchStart: StartedSearch;
   /** The signed adapter channel, when `options.adapters` is set. */
   adapters?: AdapterHost<Tensor>;
 }
 
+/** Search is built this long after start-up when no call has asked for it sooner. */
+const SEARCH_WARM_DELAY_MS = 300;
+
 export class RecommenderService implements EngineApi {
   #ready: Ready | undefined;
   #runQueue: Promise<unknown> = Promise.resolve();
+  /** Search, once its build has started (reset after a failed build, so the next call tries again). */
+  #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
 
   async init(config: EngineConfig, onProgress?: (p: Progress) => void, onAdapterEvent?: (event: AdapterWireEvent) => void): Promise<ReadyInfo> {
@@ -56,8 +63,8 @@ export class RecommenderService implements EngineApi {
     const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
     const { manifest, matrix } = model;
     const catalog = new CatalogIndex(model.catalog);
-    // The lexical index and the text-model downloads need no onnxruntime: they run while it starts.
-    const search = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
+    // The text-model downloads need no onnxruntime: they run while it starts.
+    const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, store] = await Promise.all([
       openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
       HistoryStore.open(config.storageName, config.historyCap),
@@ -71,7 +78,6 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
     }
     const scorer = createScorer(matrix);
-    const searchEngine = await search.open(opened);
     const adapters = config.adapters
       ? await AdapterHost.start<Tensor>({
           channel: config.adapters,
@@ -83,16 +89,11 @@ export class RecommenderService implements EngineApi {
           onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
         })
       : undefined;
-    // The offline copies are part of being ready: a page closed right after start-up still has them next time.
+    // Every file is in and its offline copy written before 'ready': a page closed right after start-up still has
+    // them next time, and no progress report comes after 'ready'.
+    await searchStart.downloads;
     await offline.written();
-    const info: ReadyInfo = {
-      backend: opened.info,
-      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
-      history: { events: await store.count() },
-      search: searchEngine.info,
-      ...(adapters ? { adapter: adapters.info } : {}),
-    };
-    this.#ready = {
+    const ready: Omit<Ready, 'info'> = {
       manifest,
       opened,
       matrix,
@@ -102,12 +103,54 @@ export class RecommenderService implements EngineApi {
       loraFeeds,
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       scorer,
-      info,
-      search: searchEngine,
+      searchStart,
       adapters,
     };
+    const eager = config.search?.eager === true ? await this.#buildSearch(ready) : undefined;
+    const info: ReadyInfo = {
+      backend: opened.info,
+      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
+      history: { events: await store.count() },
+      ...(eager ? { search: eager.info } : {}),
+      ...(adapters ? { adapter: adapters.info } : {}),
+    };
+    this.#ready = { ...ready, info };
+    searchStart.quiet();
     onProgress?.({ status: 'ready', backend: opened.info.name });
+    // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
+    setTimeout(() => this.#warmSearch(), SEARCH_WARM_DELAY_MS);
     return info;
+  }
+
+  /** Runs `task` when no other onnxruntime work of this worker is running (one session at a time, in order). */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#runQueue.then(task, task);
+    this.#runQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Search, built on first need (the build runs once; a failed one is retried by the next call). The build
+   * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs.
+   */
+  #buildSearch(ready: Pick<Ready, 'searchStart' | 'opened'>): Promise<SearchEngine> {
+    if (!this.#search) {
+      const building = this.#exclusive(() => ready.searchStart.open(ready.opened));
+      this.#search = building;
+      building.catch(() => {
+        if (this.#search === building) this.#search = undefined;
+      });
+    }
+    return this.#search;
+  }
+
+  /** Starts building search in the background, if it is not built or building; its failure waits for a caller. */
+  #warmSearch(): void {
+    if (this.#ready && !this.#search) this.#buildSearch(this.#ready).catch(() => undefined);
+  }
+
+  async searchInfo(): Promise<SearchInfo> {
+    return (await this.#buildSearch(this.#need())).info;
   }
 
   #need(): Ready {
@@ -149,6 +192,8 @@ export class RecommenderService implements EngineApi {
       return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
+      // After this answer is posted (a macrotask later), the worker is free: build search then.
+      if (!this.#search) setTimeout(() => this.#warmSearch(), 0);
     }
   }
 
@@ -204,21 +249,25 @@ export class RecommenderService implements EngineApi {
         throw asLocalshelfError(cause, 'INFERENCE', 'the encoder failed');
       }
     };
-    const result = this.#runQueue.then(run, run);
-    this.#runQueue = result.catch(() => undefined);
-    return result;
+    return this.#exclusive(run);
   }
 
-  search(query: string, request: SearchRequest, callId: number): Promise<SearchResult> {
+  async search(query: string, request: SearchRequest, callId: number): Promise<SearchResult> {
     const ready = this.#need();
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
-    return ready.search.search(query, request, this.#searchContext(ready), abort.signal).finally(() => this.#aborts.delete(callId));
+    try {
+      const engine = await this.#buildSearch(ready);
+      return await engine.search(query, request, this.#searchContext(ready), abort.signal);
+    } finally {
+      this.#aborts.delete(callId);
+    }
   }
 
   async addItems(items: NewItem[]): Promise<AddItemsResult> {
     const ready = this.#need();
-    const { catalog, matrix, result } = await ready.search.addItems(items, this.#searchContext(ready));
+    const engine = await this.#buildSearch(ready);
+    const { catalog, matrix, result } = await engine.addItems(items, this.#searchContext(ready));
     Object.assign(ready, { catalog, matrix, scorer: createScorer(matrix) });
     return result;
   }

@@ -213,7 +213,7 @@ const bench = {
         worker.push(res.elapsedMs);
         hits += res.items.length;
       }
-      return { rtt, worker, hits, initMs, info: r.searchInfo };
+      return { rtt, worker, hits, initMs, info: await r.searchReady() };
     } finally {
       r.dispose();
     }

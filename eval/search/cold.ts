@@ -60,7 +60,7 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   const stack: Stack = await openStack(folder);
   const warmCatalog = new CatalogIndex(warmRows.map((r) => ({ id: ids[r]!, title: titles[r]!, popularity: 0 })));
   const engine = await SearchEngine.open({
-    options: { textModel: pathToFileURL(join(folder.dir, 'text') + '/').href, textDtype: 'q8', offlineCache: false },
+    options: { textModel: pathToFileURL(join(folder.dir, 'text') + '/').href, textDtype: 'q8', offlineCache: false, eager: false },
     catalog: warmCatalog,
     matrix: subset(full, warmRows),
     catalogSha256: '',

@@ -15,15 +15,16 @@ test('a typed query returns matching products, each saying why; the index is per
       storageName: 'search-basic',
       onProgress: (p) => progress.push({ status: p.status, file: 'file' in p ? p.file : undefined }),
     });
-    const first = r.searchInfo;
+    const beforeBuild = r.searchInfo; // built in the background after start-up, not before
+    const first = await r.searchReady();
     const result = await r.search('nail polish', { k: 10 });
     const typed = await r.search('shampo', { k: 5 }); // a typo, and search as you type
     r.dispose();
     const again = await window.localshelf.createRecommender({ model, storageName: 'search-basic' });
-    const second = again.searchInfo;
+    const second = await again.searchReady();
     const same = await again.search('nail polish', { k: 10 });
     again.dispose();
-    return { first, second, result, typed, same, progress };
+    return { beforeBuild, first, second, result, typed, same, progress };
   }, MODEL);
   // The text model's files are downloaded, checked and reported like the model's, once each, before 'ready'.
   const order = ['initiate', 'download', 'done'];
@@ -35,6 +36,7 @@ test('a typed query returns matching products, each saying why; the index is per
     expect(seen.filter((x) => x === 0), file).toHaveLength(1);
   }
   expect(out.progress.at(-1)?.status).toBe('ready');
+  expect(out.beforeBuild).toBeUndefined();
   expect(out.first?.lexical).toMatchObject({ library: 'minisearch', restored: false });
   expect(out.first?.lexical.documents).toBeGreaterThan(10_000);
   expect(out.first?.text).toMatchObject({ dim: 64, semantic: true });
@@ -56,6 +58,30 @@ test('a typed query returns matching products, each saying why; the index is per
   expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   expect(out.typed.items.filter((i) => /shampoo/i.test(i.title)).length).toBeGreaterThanOrEqual(3);
   expect(out.typed.items[0]!.why.matchedTerms.some((t) => t.startsWith('shampo'))).toBe(true);
+});
+
+test('start-up does not wait for search: recommend() answers first, search builds after it; eager: true builds it before', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const lazy = await window.localshelf.createRecommender({ model, storageName: 'search-lazy' });
+    const atReady = lazy.searchInfo;
+    const recommended = (await lazy.recommend({ k: 5 })).items.length;
+    const hits = (await lazy.search('nail polish', { k: 5 })).items.length; // waits for the build
+    const info = await lazy.searchReady();
+    lazy.dispose();
+    const eager = await window.localshelf.createRecommender({ model, storageName: 'search-lazy', search: { eager: true } });
+    const eagerInfo = eager.searchInfo;
+    eager.dispose();
+    const bad = await window.localshelf
+      .createRecommender({ model, storageName: 'search-lazy', search: { eager: 'yes' as unknown as boolean } })
+      .then(() => 'resolved', (e: { code?: string }) => e.code);
+    return { atReady, recommended, hits, info, eagerInfo, bad };
+  }, MODEL);
+  expect(out.atReady).toBeUndefined();
+  expect(out.recommended).toBe(5);
+  expect(out.hits).toBe(5);
+  expect(out.info.lexical.documents).toBeGreaterThan(10_000);
+  expect(out.eagerInfo?.lexical.restored).toBe(true); // the lazy build saved the index; the eager one restored it
+  expect(out.bad).toBe('INVALID_ARGUMENT');
 });
 
 test('after viewing products of one brand, the same query orders that brand higher', async ({ shop }) => {

@@ -17,7 +17,7 @@ const READY: ReadyInfo = {
 };
 
 /** An engine that behaves as the test needs; it speaks the real protocol. */
-class FakeEngine implements Omit<EngineApi, 'search' | 'addItems' | 'syncAdapters' | 'setVisibility'> {
+class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems' | 'syncAdapters' | 'setVisibility'> {
   config: EngineConfig | undefined;
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];

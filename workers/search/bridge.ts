@@ -5,6 +5,7 @@
 import type { ItemEventType } from '../../src/events';
 import type { Progress } from '../../src/progress';
 import type { EngineConfig } from '../../src/protocol';
+import type { ResolvedSearchOptions } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
 import type { EventTypeId, HistoryEvent } from '../engine/encoder-input';
 import type { ItemMatrix } from '../engine/item-matrix';
@@ -13,7 +14,7 @@ import { cacheWasmDownloads, offlineFetch, openAssetCache } from '../runtime/ass
 import type { OpenedSession } from '../runtime/backend';
 import { fetchFile } from '../runtime/fetch-file';
 import type { Manifest } from '../runtime/load-model';
-import { openLexicalIndex, SearchEngine } from './engine';
+import { SearchEngine } from './engine';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
@@ -47,9 +48,13 @@ export interface StartSearchArgs {
   onProgress?: (p: Progress) => void;
 }
 
-/** Search, started: its onnxruntime-free half is under way; `open` finishes it once onnxruntime is up. */
+/** Search, started: its downloads are under way; `open` builds it (lexical index, text encoder) when called. */
 export interface StartedSearch {
+  /** Settles once the files fetched ahead (the manifest's text model) are in, or failed; never rejects. */
+  downloads: Promise<void>;
   open(opened: OpenedSession): Promise<SearchEngine>;
+  /** Stop reporting progress (after start-up, the page has been told 'ready'). */
+  quiet(): void;
 }
 
 /** transformers.js's file for each `dtype`, under `onnx/`. */
@@ -65,9 +70,9 @@ const ONNX_FILE: Record<string, string> = {
 };
 
 /**
- * Starts what search needs that does not wait for onnxruntime, so it overlaps with the encoder's start: the
- * lexical index (restored from IndexedDB or built) and the downloads of the manifest's text-model files (checked
- * against the manifest's sha256). `open()` then builds the text encoder on the recommender's onnxruntime.
+ * Starts the downloads search needs (the manifest's text-model files, checked against its sha256) so they overlap
+ * with onnxruntime's start; `open()` builds the lexical index (restored from IndexedDB or built) and the text
+ * encoder on the recommender's onnxruntime, the CPU-heavy part, when the caller decides.
  */
 export function startSearch(a: StartSearchArgs): StartedSearch {
   const folder = new URL('.', a.config.modelUrl).href;
@@ -76,42 +81,43 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
   // transformers.js asks for some files twice (config.json, tokenizer_config.json): download each once, so
   // progress moves forward per file.
   const once = new Map<string, Promise<Uint8Array>>();
+  let report = a.onProgress;
   const get = (url: string): Promise<Uint8Array> => {
     // Files of the model folder carry a sha256 in the manifest (e.g. "text/onnx/model_quantized.onnx").
     const name = url.startsWith(folder) ? url.slice(folder.length) : url;
     let pending = once.get(url);
     if (!pending) {
-      a.onProgress?.({ status: 'initiate', file: name });
+      report?.({ status: 'initiate', file: name });
       pending = fetchFile(url, {
         sha256: a.manifest.sha256[name],
         fetch: a.fetch,
-        onProgress: (loaded, total) => a.onProgress?.({ status: 'download', file: name, loaded, total }),
+        onProgress: (loaded, total) => report?.({ status: 'download', file: name, loaded, total }),
       }).then((bytes) => {
-        a.onProgress?.({ status: 'done', file: name, bytes: bytes.byteLength });
+        report?.({ status: 'done', file: name, bytes: bytes.byteLength });
         return bytes;
       });
       once.set(url, pending);
     }
     return pending;
   };
-  const options = a.config.search ?? { textModel: undefined, textDtype: 'q8' as const, offlineCache: true };
-  const lexical = openLexicalIndex({
-    catalog: a.catalog,
-    catalogSha256: a.manifest.sha256[a.manifest.files.catalog] ?? '',
-    databaseName: `${a.config.storageName}-search`,
-  });
-  lexical.catch(() => undefined); // awaited in open(); this only keeps an early failure from going unobserved
+  const options: ResolvedSearchOptions = a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true, eager: false };
+  const ahead: Promise<unknown>[] = [];
   if (options.textModel === undefined && manifestTextFolder?.startsWith(folder)) {
     // The text model the manifest names: fetch the files transformers.js will ask for while onnxruntime starts.
     const prefix = manifestTextFolder.slice(folder.length);
     const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype] ?? ''}`;
     for (const name of Object.keys(a.manifest.sha256)) {
-      if (name.startsWith(prefix) && (name.endsWith('.json') || name === onnx)) get(new URL(name, folder).href).catch(() => undefined);
+      if (name.startsWith(prefix) && (name.endsWith('.json') || name === onnx)) ahead.push(get(new URL(name, folder).href));
     }
   }
   const textVectors = options.textVectors ? get(options.textVectors) : undefined;
-  textVectors?.catch(() => undefined);
+  if (textVectors) ahead.push(textVectors);
   return {
+    // A failed download is not an error here: open() meets it again and reports it as search's failure.
+    downloads: Promise.allSettled(ahead).then(() => undefined),
+    quiet: () => {
+      report = undefined;
+    },
     open: async (opened) =>
       SearchEngine.open({
         options,
@@ -123,7 +129,6 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
         ort: opened.ort,
         executionProvider: 'wasm',
         fetchFile: get,
-        lexical,
         ...(textVectors ? { textVectors: await textVectors } : {}),
       }),
   };

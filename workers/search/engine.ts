@@ -4,6 +4,7 @@
  * catalog additions. The recommender service owns the catalog, the item matrix and the history; it hands them in.
  */
 import { LocalshelfError } from '../../src/errors';
+import type { SearchInfo } from '../../src/protocol';
 import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
 import { appendRows, parseItemMatrix, type ItemMatrix } from '../engine/item-matrix';
@@ -39,8 +40,6 @@ export interface OpenSearchOptions {
   /** Catalog text vectors precomputed with the text model (LSIM bytes, catalog order), if any. */
   textVectors?: Uint8Array;
   weights?: FusionWeights;
-  /** The lexical index, when its opening was started earlier ({@link openLexicalIndex}); opened here otherwise. */
-  lexical?: Promise<OpenedLexical>;
 }
 
 /** The lexical index and whether it came back from IndexedDB (`false`: built from the catalog, then saved). */
@@ -49,12 +48,8 @@ export interface OpenedLexical {
   restored: boolean;
 }
 
-/** What search runs on, reported in `ReadyInfo.search`. */
-export interface SearchInfo {
-  lexical: { library: 'minisearch'; documents: number; restored: boolean };
-  /** Folder of the text encoder and its output size, or `null` when search is lexical only. */
-  text: { model: string; dim: number; semantic: boolean } | null;
-}
+/** What search runs on (`ReadyInfo.search`, `searchInfo()`). */
+export type { SearchInfo };
 
 export class SearchEngine {
   readonly info: SearchInfo;
@@ -82,7 +77,7 @@ export class SearchEngine {
   static async open(o: OpenSearchOptions): Promise<SearchEngine> {
     const folder = o.options.textModel === false ? undefined : (o.options.textModel ?? o.manifestTextFolder);
     const [lexical, text] = await Promise.all([
-      o.lexical ?? openLexicalIndex(o),
+      openLexicalIndex(o),
       folder ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile }) : undefined,
     ]);
     const vectors = text && o.textVectors ? checkTextVectors(o.textVectors, o.catalog.size, text.dim) : undefined;

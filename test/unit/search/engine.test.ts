@@ -19,7 +19,7 @@ const matrix = parseItemMatrix(readFileSync(`${dir}items.lsim`));
 
 const open = (over: Partial<OpenSearchOptions> = {}): Promise<SearchEngine> =>
   SearchEngine.open({
-    options: { textModel: undefined, textDtype: 'q8', offlineCache: false },
+    options: { textModel: undefined, textDtype: 'q8', offlineCache: false, eager: false },
     manifestTextFolder: pathToFileURL(`${dir}text/`).href,
     catalog,
     matrix,
@@ -95,7 +95,7 @@ describe('SearchEngine', () => {
   });
 
   it('with the text encoder off, search is lexical only and catalog.add() rejects', async () => {
-    const lexicalOnly = await open({ options: { textModel: false, textDtype: 'q8', offlineCache: false } });
+    const lexicalOnly = await open({ options: { textModel: false, textDtype: 'q8', offlineCache: false, eager: false } });
     expect(lexicalOnly.info.text).toBeNull();
     const r = await lexicalOnly.search('shampoo', { k: 5 }, ctx());
     expect(r.items.length).toBe(5);
@@ -138,7 +138,7 @@ describe('SearchEngine', () => {
   });
 
   it('names a missing text model with MODEL_FETCH', async () => {
-    const err = await open({ options: { textModel: 'https://shop.example/models/none/', textDtype: 'q8', offlineCache: false } }).catch((x: unknown) => x);
+    const err = await open({ options: { textModel: 'https://shop.example/models/none/', textDtype: 'q8', offlineCache: false, eager: false } }).catch((x: unknown) => x);
     expect(isLocalshelfError(err, 'MODEL_FETCH')).toBe(true);
   });
 });

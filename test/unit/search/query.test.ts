@@ -43,7 +43,9 @@ describe('checkSearchRequest', () => {
 describe('resolveSearchOptions', () => {
   const base = 'https://shop.example/catalog/page.html';
   it('defaults to the manifest\'s own text tower, q8, offline copies on', () => {
-    expect(resolveSearchOptions(undefined, base)).toEqual({ textModel: undefined, textDtype: 'q8', offlineCache: true });
+    expect(resolveSearchOptions(undefined, base)).toEqual({ textModel: undefined, textDtype: 'q8', offlineCache: true, eager: false });
+    expect(resolveSearchOptions({ eager: true }, base).eager).toBe(true);
+    expect(() => resolveSearchOptions({ eager: 1 as unknown as boolean }, base)).toThrow(/eager/);
   });
   it('resolves a folder URL against the page and a model id under textModelPath', () => {
     expect(resolveSearchOptions({ textModel: '/models/minilm' }, base).textModel).toBe('https://shop.example/models/minilm/');
