@@ -28,7 +28,7 @@ function threadsNote(r: Results): string[] {
   }
   if (!parts.length) return [];
   return [
-    `WASM threads only split the encoder's work (scoring and top-k stay single-threaded JavaScript): ${parts.join('; ')} (p50). ` +
+    `WASM threads only split the encoder's work (scoring and top-k stay single-threaded, in the worker): ${parts.join('; ')} (p50). ` +
       `On this ${r.machine.nproc}-CPU machine the extra thread competes with the other jobs for a CPU.`,
     '',
   ];
@@ -48,9 +48,9 @@ export function writeReport(r: Results): string {
     `- **Machine:** ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memGiB} GiB memory, ${m.os}`,
     `- **Browser:** Chromium ${r.browser.version} (\`${r.browser.executable}\`), headless, \`${r.browser.args.join(' ')}\``,
     `- **Load average (1, 5, 15 min):** ${r.loadStart.join(', ')} at the start, ${r.loadEnd.join(', ')} at the end.` +
-      (r.loadStart[0]! > m.nproc / 2 || r.loadEnd[0]! > m.nproc / 2
-        ? ` The machine was shared with other jobs (load above its ${m.nproc} CPUs means runnable threads were waiting): ` +
-          'every timing here is slower and noisier than on an idle machine of the same kind.'
+      (r.loadStart[0]! > m.nproc || r.loadEnd[0]! > m.nproc
+        ? ` The load average went above the machine's ${m.nproc} CPUs (runnable threads were waiting; it counts the benchmark's ` +
+          'own browser and server, and any other job): timings are slower and noisier than on an idle machine of the same kind.'
         : ''),
     `- **Iterations:** recommend() ${s.recommendN.small} calls at 12k, ${s.recommendN.large} at 100k (after ${s.recommendN.warmup} warm-up calls); ` +
       `kernels ~${s.kernelSamples} samples of ≥ 2 ms; start-up ${s.startup.contexts} cold visits each followed by ${s.startup.revisits} cached (+ ${s.startup.lexicalContexts} without the text encoder); ` +
@@ -66,7 +66,7 @@ export function writeReport(r: Results): string {
     '`recommend({ k: 10 })` with a history of 50 item views (the encoder\'s full `maxLen`), timed on the main thread around ' +
       'the `await` (what a caller sees, worker round trip included); "in worker" is `result.elapsedMs` (encoder, scoring, top-k). ' +
       'The plain page is not cross-origin isolated (one WASM thread); the isolated page sends COOP/COEP (WASM threads). ' +
-      'Scoring is JavaScript on every backend: threads and WebGPU only change the encoder.',
+      'Scoring is the same on every backend (the WebAssembly SIMD kernel in the worker; see the kernel table): threads and WebGPU only change the encoder.',
     '',
     table(
       ['catalog', 'backend', 'p50', 'p95', 'in worker p50', 'in worker p95', 'calls', 'start-up', 'load (1 min)'],
@@ -94,7 +94,7 @@ export function writeReport(r: Results): string {
       'few calls) so that both sides of each ratio see the same machine load. Each cell is p50 / best sample, per call. *Floor*: one pass summing the int8 matrix through an `Int32Array` view of ' +
       'the same bytes; *byte pass*: the same through an `Int8Array`. *int8 scorer*: the library\'s scorer (+ `topK`), the ' +
       'code `recommend()` runs (`createScorer`: the WebAssembly SIMD kernel, `i32x4.dot_i16x8_s` over int8 rows widened to int16, ' +
-      'where the browser has SIMD; the page it ran on is named in the column). *int8 JS*: the library\'s plain-JavaScript loop ' +
+      'where the browser has SIMD; the cell names what ran). *int8 JS*: the library\'s plain-JavaScript loop ' +
       '(`scoreAll`), the fallback where WebAssembly SIMD is missing. *Brute force*: the matrix dequantized to float32 once, then a naive per-item dot-product loop ' +
       '(+ the same `topK`). Ratios are of p50s, against the `recommend()` round-trip p50 of the same page.',
     '',
