@@ -13,9 +13,15 @@ export const MODEL = '/models/beauty/manifest.json';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** `/broken/<kind>/manifest.json`: the real model with one thing wrong. */
+/** Requests seen per `flaky-text-<nonce>` model: its text model fails the first two times. */
+const flakyTextRequests = new Map<string, number>();
+
+/**
+ * `/broken/<kind>/manifest.json`: the real model with one thing wrong. `flaky-text-<nonce>`: the real model whose
+ * text encoder file answers 503 twice, then normally.
+ */
 const brokenModels: Route = (req, res) => {
-  const m = /^\/broken\/([a-z-]+)\/(.*)$/.exec(req.url ?? '');
+  const m = /^\/broken\/([a-z0-9-]+)\/(.*)$/.exec(req.url ?? '');
   if (!m) return false;
   const [, kind, file] = m as unknown as [string, string, string];
   const manifest = JSON.parse(readFileSync(`${repo}/public/models/beauty/manifest.json`, 'utf8'));
@@ -32,6 +38,14 @@ const brokenModels: Route = (req, res) => {
     return send(200, JSON.stringify(manifest), 'application/json');
   }
   if (kind === 'corrupt-encoder' && file === manifest.files.encoder) return send(200, garbage);
+  if (kind.startsWith('flaky-text') && file.startsWith('text/') && manifest.sha256[file]) {
+    const seen = flakyTextRequests.get(kind) ?? 0;
+    if (file === 'text/onnx/model_quantized.onnx' && seen < 2) {
+      flakyTextRequests.set(kind, seen + 1);
+      return send(503, 'busy', 'text/plain');
+    }
+    return send(200, readFileSync(`${repo}/public/models/beauty/${file}`));
+  }
   // Every other file is the real one, served from this folder.
   if (Object.values(manifest.files).includes(file)) return send(200, readFileSync(`${repo}/public/models/beauty/${file}`));
   return send(404, 'not found', 'text/plain');

@@ -84,6 +84,21 @@ test('start-up does not wait for search: recommend() answers first, search build
   expect(out.bad).toBe('INVALID_ARGUMENT');
 });
 
+test('a text model that fails to download does not stop recommendations; search reports it and the next call retries', async ({ shop }) => {
+  const model = `/broken/flaky-text-${Date.now().toString(36)}/manifest.json`;
+  const out = await shop.evaluate(async (model) => {
+    const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code ?? String(e));
+    const r = await window.localshelf.createRecommender({ model, storageName: 'search-flaky', search: { offlineCache: false } });
+    const recommended = (await r.recommend({ k: 3 })).items.length;
+    const first = await code(r.search('nail polish', { k: 3 })); // the start-up download and this build both got 503
+    const second = (await r.search('nail polish', { k: 3 })).items.length; // built now
+    const info = await r.searchReady();
+    r.dispose();
+    return { recommended, first, second, text: info.text !== null };
+  }, model);
+  expect(out).toEqual({ recommended: 3, first: 'MODEL_FETCH', second: 3, text: true });
+});
+
 test('after viewing products of one brand, the same query orders that brand higher', async ({ shop }) => {
   const out = await shop.evaluate(async (model) => {
     const r = await window.localshelf.createRecommender({ model, storageName: 'search-brand' });

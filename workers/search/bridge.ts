@@ -97,6 +97,11 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
         return bytes;
       });
       once.set(url, pending);
+      // A failed download is forgotten, so the next build of search (after a failed one) fetches it again.
+      const failed = pending;
+      failed.catch(() => {
+        if (once.get(url) === failed) once.delete(url);
+      });
     }
     return pending;
   };
