@@ -53,7 +53,7 @@ export function writeReport(r: Results): string {
           'own browser and server, and any other job): timings are slower and noisier than on an idle machine of the same kind.'
         : ''),
     `- **Iterations:** recommend() ${s.recommendN.small} calls at 12k, ${s.recommendN.large} at 100k (after ${s.recommendN.warmup} warm-up calls); ` +
-      `kernels ~${s.kernelSamples} samples of ≥ 2 ms; start-up ${s.startup.contexts} cold visits each followed by ${s.startup.revisits} cached (+ ${s.startup.lexicalContexts} without the text encoder); ` +
+      `kernels ~${s.kernelSamples} samples of ≥ 2 ms; start-up ${s.startup.contexts} cold visits each followed by ${s.startup.revisits} cached (+ ${s.startup.lexicalContexts} without the text encoder, + ${s.startup.browsing?.contexts ?? 0} browsing profiles of ${(s.startup.browsing?.revisits ?? 0) + 1} visits); ` +
       `search ${s.search.queries} queries.${s.quick ? ' **Quick mode: smoke-test counts, not for quoting.**' : ''}`,
     '',
   );
@@ -148,7 +148,7 @@ export function writeReport(r: Results): string {
   }
   out.push('');
 
-  const group = (kind: 'cold' | 'cached', variant: 'default' | 'lexical'): StartupSample[] => r.startup.filter((x) => x.kind === kind && x.variant === variant);
+  const group = (kind: 'cold' | 'cached', variant: StartupSample['variant']): StartupSample[] => r.startup.filter((x) => x.kind === kind && x.variant === variant);
   const startupRow = (label: string, xs: StartupSample[]): (string | number)[] => [
     label,
     xs.length,
@@ -178,6 +178,8 @@ export function writeReport(r: Results): string {
     ['cached', group('cached', 'default')],
     ['cold, lexical-only search', group('cold', 'lexical')],
     ['cached, lexical-only search', group('cached', 'lexical')],
+    ['browsing: 2nd visit', group('cached', 'browsing').filter((x) => x.visit === 1)],
+    ['browsing: 3rd visit on', group('cached', 'browsing').filter((x) => x.visit >= 2)],
   ];
   const present = rows.filter(([, xs]) => xs.length > 0);
   out.push(
@@ -189,6 +191,9 @@ export function writeReport(r: Results): string {
       `*Cached*: the next visits in the same profile; the bench server sends \`Cache-Control: ${CACHE_CONTROL}\`, so files come from ` +
       'the HTTP cache, and the first visit left 5 views in the history, so the answer is personal (the encoder runs). ' +
       '*Lexical-only search*: the same with `search: { textModel: false }` (no text encoder to start). ' +
+      `*Browsing*: fresh profiles again, but every visit stays on the page ${ms((r.settings.startup.browsing?.stayMs ?? 0) / 1000)} s after the first ` +
+      `recommendation, recommending again every ${ms(r.settings.startup.browsing?.everyMs ?? 0)} ms, as a shopper looking around would; ` +
+      'Chrome keeps the compiled onnxruntime WebAssembly in its code cache once that code has run hot, so later visits skip most of its compilation. ' +
       'Long tasks: `PerformanceObserver({ type: \'longtask\', buffered: true })` registered in the page\'s `<head>`, tasks over 50 ms ' +
       'on the main thread before the first recommendation.',
     '',

@@ -9,7 +9,13 @@ export interface Settings {
   quick: boolean;
   recommendN: { small: number; large: number; warmup: number; gpu: number };
   kernelSamples: number;
-  startup: { contexts: number; revisits: number; lexicalContexts: number };
+  startup: {
+    contexts: number;
+    revisits: number;
+    lexicalContexts: number;
+    /** Profiles whose visits browse: each stays `stayMs`, recommending every `everyMs`; `browsingRevisits` after the cold one. */
+    browsing: { contexts: number; revisits: number; stayMs: number; everyMs: number };
+  };
   track: { burst: number; stream: number; chunk: number; serial: number };
   history: { events: number; samples: number; inits: number };
   search: { queries: number; warmup: number };
@@ -37,8 +43,14 @@ export interface KernelRow {
 
 export interface StartupSample extends StartupResult {
   kind: 'cold' | 'cached';
-  /** `default`: the documented defaults (text encoder on); `lexical`: `search: { textModel: false }`. */
-  variant: 'default' | 'lexical';
+  /**
+   * `default`: the documented defaults (text encoder on), the page left right after the first recommendation;
+   * `lexical`: the same with `search: { textModel: false }`; `browsing`: the defaults, but every visit stays on
+   * the page a few seconds, recommending again now and then (a shopper browsing).
+   */
+  variant: 'default' | 'lexical' | 'browsing';
+  /** 0 for the first (cold) visit of a browser profile, then 1, 2, … */
+  visit: number;
   /** Requests that reached the server during the visit (the page and everything it loaded). */
   requests: number;
   /** Bytes of the files those requests asked for (as stored on disk). */

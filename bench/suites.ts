@@ -104,15 +104,21 @@ export async function startupSuite(profile: () => Promise<BrowserContext>, serve
   const samples: StartupSample[] = [];
   const wasmLoaded = new Set<string>();
   const base = `${server.url}/startup.html?model=${encodeURIComponent(BEAUTY)}&seed=${c.ids.beauty.slice(0, 5).join(',')}`;
-  const { contexts, lexicalContexts, revisits } = c.settings.startup;
-  const plan = [...Array<'default'>(contexts).fill('default'), ...Array<'lexical'>(lexicalContexts).fill('lexical')];
+  const { contexts, lexicalContexts, revisits, browsing } = c.settings.startup;
+  const plan = [
+    ...Array<'default'>(contexts).fill('default'),
+    ...Array<'lexical'>(lexicalContexts).fill('lexical'),
+    ...Array<'browsing'>(browsing.contexts).fill('browsing'),
+  ];
   for (const variant of plan) {
-    const url = variant === 'lexical' ? `${base}&text=0` : base;
+    const url =
+      variant === 'lexical' ? `${base}&text=0` : variant === 'browsing' ? `${base}&stay=${browsing.stayMs}&every=${browsing.everyMs}` : base;
+    const visits = variant === 'browsing' ? browsing.revisits : revisits;
     const context = await profile();
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => c.log(`[pageerror] ${e.message}`));
     try {
-      for (let v = 0; v <= revisits; v++) {
+      for (let v = 0; v <= visits; v++) {
         const kind = v === 0 ? 'cold' : 'cached';
         const from = server.requests.length;
         await page.goto(url);
@@ -122,7 +128,7 @@ export async function startupSuite(profile: () => Promise<BrowserContext>, serve
         const requested = server.requests.slice(from).map((r) => r.url);
         if (variant === 'default') requested.filter((u) => u.endsWith('.wasm')).forEach((u) => wasmLoaded.add(u));
         const attribution = await page.evaluate(() => window.benchAttribute());
-        samples.push({ ...result, ...attribution, kind, variant, requests: requested.length, requestedFiles: requested });
+        samples.push({ ...result, ...attribution, kind, variant, visit: v, requests: requested.length, requestedFiles: requested });
         c.log(
           `start-up ${kind} (${variant}): first recommendation at ${result.first.toFixed(0)} ms, ${result.longTasks.length} long tasks, ` +
             `${requested.length} requests${kind === 'cached' ? ` (${requested.map((u) => u.split('?')[0]).join(' ')})` : ''}`,

@@ -81,6 +81,7 @@ export function targets(r: Results): Target[] {
   const cached = r.startup.filter((x) => x.kind === 'cached' && x.variant === 'default');
   const cold = r.startup.filter((x) => x.kind === 'cold' && x.variant === 'default');
   const lexical = r.startup.filter((x) => x.kind === 'cached' && x.variant === 'lexical');
+  const browsed = r.startup.filter((x) => x.variant === 'browsing' && x.visit >= 2);
   if (cached.length) {
     const first = p50(cached.map((x) => x.first));
     const st = stages(cached);
@@ -89,7 +90,12 @@ export function targets(r: Results): Target[] {
       target: 'first recommendation ≤ 400 ms with assets cached',
       measured:
         `p50 ${ms(first)} ms since navigation start (${cached.length} visits; cold p50 ${ms(p50(cold.map((x) => x.first)))} ms` +
-        `${Number.isFinite(lex) ? `; cached without the text encoder ${ms(lex)} ms` : ''})`,
+        `${Number.isFinite(lex) ? `; cached without the text encoder ${ms(lex)} ms` : ''})` +
+        (browsed.length
+          ? `; a returning shopper whose earlier visits browsed a few seconds: p50 ${ms(p50(browsed.map((x) => x.first)))} ms ` +
+            `(${browsed.length} visits, 3rd visit on)`
+          : ''),
+      // Judged on the worst case: earlier visits that left right after one recommendation.
       pass: first <= 400,
       why:
         first <= 400
@@ -102,7 +108,12 @@ export function targets(r: Results): Target[] {
             `takes ${ms(st.ort)} ms: most of the path. Search is built after the first recommendation (the lexical index restore alone: ` +
             `${ms(st.lexical)} ms), so it is not on this path` +
             (Number.isFinite(lex) ? ` (visits without a text encoder: ${ms(lex)} ms). ` : '. ') +
-            `All of it is CPU work on ${r.machine.nproc} CPUs shared at load ${r.loadStart[0]}.`,
+            (browsed.length
+              ? `When earlier visits ran the engine for a few seconds, Chrome had cached the compiled onnxruntime WebAssembly: ` +
+                `ready at ${ms(stages(browsed).ready)} ms, first recommendation ${ms(p50(browsed.map((x) => x.first)))} ms. The target is judged on ` +
+                'the worst case above (every earlier visit left right after one recommendation, before that code ran hot). '
+              : '') +
+            `All of it is CPU work (${r.machine.nproc} CPUs, load average ${r.loadStart[0]} at the start of the run).`,
     });
   }
 

@@ -43,6 +43,12 @@ const model = params.get('model') ?? './models/beauty/manifest.json';
 const seed = (params.get('seed') ?? '').split(',').filter(Boolean);
 const lexicalOnly = params.get('text') === '0';
 const noOfflineCopies = params.get('offline') === '0';
+/**
+ * `stay=<ms>&every=<ms>`: after the first recommendation, stay on the page this long, recommending again every
+ * `every` ms (a shopper browsing), before leaving.
+ */
+const stayMs = Number(params.get('stay') ?? 0);
+const everyMs = Math.max(1, Number(params.get('every') ?? 500));
 
 const progress: StartupResult['progress'] = [];
 
@@ -66,6 +72,10 @@ async function main(): Promise<void> {
   // Search builds in the background after the first recommendation; wait for it (it saves the lexical index the
   // next visit restores).
   const lexicalRestored = (await r.searchReady()).lexical.restored;
+  for (const until = performance.now() + stayMs; performance.now() < until; ) {
+    await new Promise((ok) => setTimeout(ok, everyMs));
+    await r.recommend({ k: 10 });
+  }
   r.dispose();
   window.startupResult = {
     scriptStart,
