@@ -98,7 +98,7 @@ export function renderReport(r: Report): string {
     '- The exported ONNX encoders run in onnxruntime-node (the same graphs onnxruntime-web runs in the worker),',
     '  fed by the engine\'s own modules: `workers/engine/encoder-input.ts` builds `item_vectors` from the int8',
     '  `items.lsim` (dequantized) and `event_types` (all 1: the public logs have one event type), zero LoRA',
-    '  inputs per `manifest.lora`; `workers/engine/score.ts` scores every item from the int8 matrix.',
+    '  inputs per `manifest.lora`; `workers/engine/simd-scorer.ts` scores every item from the int8 matrix (the WebAssembly SIMD kernel recommend() runs in the browser).',
     '- Leave-one-out, **full ranking over every catalog item, never sampled negatives**.',
     '- Rank = 1 + items scoring strictly higher + items tying with the target (ties count against the model,',
     '  as in training/evaluate.py). "History excluded" (the main columns) removes the user\'s earlier items from',

@@ -1,7 +1,7 @@
 /**
  * Run an exported history encoder (onnxruntime-node, the same ONNX graph the browser runs) over leave-one-out
  * test cases and rank every target against the whole catalog, with the engine's own modules: histories become
- * feeds through `workers/engine/encoder-input`, scores come from `workers/engine/score` on the int8 item matrix.
+ * feeds through `workers/engine/encoder-input`, scores come from the engine's scorer (`workers/engine/simd-scorer`: the WebAssembly SIMD kernel, as in the browser) on the int8 item matrix.
  */
 import * as ort from 'onnxruntime-node';
 import {
@@ -12,7 +12,7 @@ import {
   type HistoryEvent,
 } from '../workers/engine/encoder-input';
 import type { ItemMatrix } from '../workers/engine/item-matrix';
-import { scoreAll } from '../workers/engine/score';
+import { createScorer } from '../workers/engine/simd-scorer';
 import { rankOfTarget, summarizeRanks, type MetricSummary, type TieRule } from './metrics';
 
 /** `manifest.lora` of the artifact contract. */
@@ -97,7 +97,7 @@ export async function rankCases(options: RankOptions): Promise<RankRun> {
   const dim = matrix.dim;
   const lora = zeroLoraFeeds(options.lora, session.inputNames);
   const buffers = [0, 1].map(() => createEncoderInputBuffers(batchSize, maxLen, dim));
-  const scores = new Float32Array(matrix.rows);
+  const scorer = createScorer(matrix);
   const n = cases.length;
   const ranksExcluded = new Float64Array(n);
   const ranksAll = new Float64Array(n);
@@ -132,7 +132,7 @@ export async function rankCases(options: RankOptions): Promise<RankRun> {
       throw new Error(`"${ENCODER_OUTPUT}" has shape [${users.dims.join(', ')}], expected [B, ${dim}]`);
     }
     for (let b = 0, u = start; b < users.dims[0]!; b++, u++) {
-      scoreAll(matrix, data.subarray(b * dim, (b + 1) * dim), scores);
+      const scores = scorer.score(data.subarray(b * dim, (b + 1) * dim));
       const c = cases[u]!;
       const all = rankOfTarget(scores, c.target, undefined, tieRule, matrix.rows);
       const ex = rankOfTarget(scores, c.target, c.history, tieRule, matrix.rows);
