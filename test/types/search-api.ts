@@ -1,6 +1,6 @@
 // Type tests of the search API, checked by `npm run typecheck` (tsc). A line marked @ts-expect-error fails the
 // check if it ever compiles.
-import { createRecommender, type AddItemsResult, type SearchHit, type SearchResult } from '../../src/index';
+import { createRecommender, type AddItemsResult, type SearchHit, type SearchInfo, type SearchResult } from '../../src/index';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(): T => true as T;
@@ -24,4 +24,12 @@ export async function searchTypeTests(): Promise<void> {
   // @ts-expect-error textDtype is a closed union
   await createRecommender({ model: 'm', search: { textDtype: 'fp64' } });
   await createRecommender({ model: 'm', search: { textModel: false } });
+  // Search is built in the background: its info may be missing until searchReady() resolves.
+  assertType<Equal<typeof r.searchInfo, SearchInfo | undefined>>();
+  const info = await r.searchReady({ signal: AbortSignal.timeout(1000) });
+  assertType<Equal<typeof info, SearchInfo>>();
+  assertType<Equal<typeof r.model.scorer, 'wasm-simd' | 'js'>>();
+  await createRecommender({ model: 'm', search: { eager: true } });
+  // @ts-expect-error eager is a boolean
+  await createRecommender({ model: 'm', search: { eager: 'yes' } });
 }
