@@ -131,11 +131,12 @@ export class RecommenderService implements EngineApi {
 
   /**
    * Search, built on first need (the build runs once; a failed one is retried by the next call). The build
-   * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs.
+   * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs, and so do the
+   * text encoder's runs afterwards: one onnxruntime, one model running at a time.
    */
   #buildSearch(ready: Pick<Ready, 'searchStart' | 'opened'>): Promise<SearchEngine> {
     if (!this.#search) {
-      const building = this.#exclusive(() => ready.searchStart.open(ready.opened));
+      const building = this.#exclusive(() => ready.searchStart.open(ready.opened, (task) => this.#exclusive(task)));
       this.#search = building;
       building.catch(() => {
         if (this.#search === building) this.#search = undefined;

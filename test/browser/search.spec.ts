@@ -99,6 +99,22 @@ test('a text model that fails to download does not stop recommendations; search 
   expect(out).toEqual({ recommended: 3, first: 'MODEL_FETCH', second: 3, text: true });
 });
 
+test('on the WebGPU path (forced, SwiftShader), searches and recommendations in flight together answer as they do one by one', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'search-concurrent', backend: 'webgpu' });
+    const seeds = (await r.search('nail polish', { k: 5, personalize: false })).items.map((i) => i.id);
+    for (const itemId of seeds) await r.track({ type: 'view', itemId });
+    const ids = (x: { items: { id: string }[] }) => x.items.map((i) => i.id);
+    const alone = { rec: ids(await r.recommend({ k: 5 })), a: ids(await r.search('lip gloss', { k: 5 })), b: ids(await r.search('shampoo', { k: 5 })) };
+    const [rec1, a, rec2, b] = await Promise.all([r.recommend({ k: 5 }), r.search('lip gloss', { k: 5 }), r.recommend({ k: 5 }), r.search('shampoo', { k: 5 })]);
+    r.dispose();
+    return { backend: r.backend.name, alone, together: { rec1: ids(rec1), a: ids(a), rec2: ids(rec2), b: ids(b) } };
+  }, MODEL);
+  expect(out.backend).toBe('webgpu');
+  expect(out.alone.rec).toHaveLength(5);
+  expect(out.together).toEqual({ rec1: out.alone.rec, a: out.alone.a, rec2: out.alone.rec, b: out.alone.b });
+});
+
 test('after viewing products of one brand, the same query orders that brand higher', async ({ shop }) => {
   const out = await shop.evaluate(async (model) => {
     const r = await window.localshelf.createRecommender({ model, storageName: 'search-brand' });

@@ -52,7 +52,8 @@ export interface StartSearchArgs {
 export interface StartedSearch {
   /** Settles once the files fetched ahead (the manifest's text model) are in, or failed; never rejects. */
   downloads: Promise<void>;
-  open(opened: OpenedSession): Promise<SearchEngine>;
+  /** Builds search; the text encoder's runs will take their turn through `exclusive`. */
+  open(opened: OpenedSession, exclusive?: <T>(task: () => Promise<T>) => Promise<T>): Promise<SearchEngine>;
   /** Stop reporting progress (after start-up, the page has been told 'ready'). */
   quiet(): void;
 }
@@ -123,8 +124,9 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
     quiet: () => {
       report = undefined;
     },
-    open: async (opened) =>
+    open: async (opened, exclusive) =>
       SearchEngine.open({
+        exclusive,
         options,
         manifestTextFolder,
         catalog: a.catalog,

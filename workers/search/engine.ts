@@ -37,6 +37,8 @@ export interface OpenSearchOptions {
   ort: TextEncoderOptions['ort'];
   executionProvider?: string;
   fetchFile: (url: string) => Promise<Uint8Array>;
+  /** Turn-taking on the shared onnxruntime for the text encoder's runs (see {@link TextEncoderOptions.exclusive}). */
+  exclusive?: TextEncoderOptions['exclusive'];
   /** Catalog text vectors precomputed with the text model (LSIM bytes, catalog order), if any. */
   textVectors?: Uint8Array;
   weights?: FusionWeights;
@@ -78,7 +80,9 @@ export class SearchEngine {
     const folder = o.options.textModel === false ? undefined : (o.options.textModel ?? o.manifestTextFolder);
     const [lexical, text] = await Promise.all([
       openLexicalIndex(o),
-      folder ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile }) : undefined,
+      folder
+        ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile, exclusive: o.exclusive })
+        : undefined,
     ]);
     const vectors = text && o.textVectors ? checkTextVectors(o.textVectors, o.catalog.size, text.dim) : undefined;
     const info: SearchInfo = {

@@ -24,6 +24,11 @@ export interface TextEncoderOptions {
   executionProvider?: string;
   /** Downloads one file; reject with a `LocalshelfError` to fail the load with that error. */
   fetchFile: (url: string) => Promise<Uint8Array>;
+  /**
+   * Runs one `embed` when the runtime is free. The recommender passes its own turn-taking, so the text model and
+   * the history encoder never run at the same time on the one onnxruntime. @defaultValue a queue of this encoder's own
+   */
+  exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 export interface TextEncoder {
@@ -108,6 +113,13 @@ export async function openTextEncoder(options: TextEncoderOptions): Promise<Text
   const probe = await extractor(['probe'], { pooling: 'mean', normalize: false });
   const dim = probe.dims.at(-1) ?? 0;
   let queue: Promise<unknown> = Promise.resolve();
+  const exclusive =
+    options.exclusive ??
+    (<T>(task: () => Promise<T>): Promise<T> => {
+      const result = queue.then(task, task);
+      queue = result.catch(() => undefined);
+      return result;
+    });
   return {
     dim,
     folder: options.folder,
@@ -121,9 +133,7 @@ export async function openTextEncoder(options: TextEncoderOptions): Promise<Text
           throw new LocalshelfError('INFERENCE', `the text encoder failed: ${(cause as Error)?.message ?? cause}`, { cause });
         }
       };
-      const result = queue.then(run, run);
-      queue = result.catch(() => undefined);
-      return result;
+      return exclusive(run);
     },
     async dispose() {
       await (extractor as unknown as { dispose?: () => Promise<void> }).dispose?.();
