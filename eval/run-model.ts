@@ -13,6 +13,7 @@ import {
 } from '../workers/engine/encoder-input';
 import type { ItemMatrix } from '../workers/engine/item-matrix';
 import { createScorer } from '../workers/engine/simd-scorer';
+import { WASM_GRAPH_OPTIMIZATION } from '../workers/runtime/backend';
 import { rankOfTarget, summarizeRanks, type MetricSummary, type TieRule } from './metrics';
 
 /** `manifest.lora` of the artifact contract. */
@@ -155,12 +156,13 @@ export function summarizeRun(run: RankRun, ks: readonly number[] = [10, 20], mas
 }
 
 /**
- * Open an encoder for evaluation: CPU, all graph optimisations, `threads` intra-op threads.
+ * Open an encoder for evaluation: CPU, the graph optimisation level the browser's WASM session uses
+ * (`WASM_GRAPH_OPTIMIZATION`), `threads` intra-op threads.
  */
 export async function openEncoder(path: string, threads = 2): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(path, {
     executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
   });

@@ -15,6 +15,7 @@
  */
 import { expose } from 'comlink';
 import { parseItemMatrix, type ItemMatrix } from '../../workers/engine/item-matrix';
+import { WASM_GRAPH_OPTIMIZATION } from '../../workers/runtime/backend';
 import { scoreAll, topK } from '../../workers/engine/score';
 import { createScorer, type Scorer } from '../../workers/engine/simd-scorer';
 import { ShopperProfile } from '../../workers/history/profile';
@@ -195,7 +196,7 @@ export async function ortStart(encoderUrl: string): Promise<{ importMs: number; 
   const importMs = performance.now() - t0;
   const bytes = new Uint8Array(await (await fetch(encoderUrl)).arrayBuffer());
   const t1 = performance.now();
-  await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
   return { importMs, sessionMs: performance.now() - t1 };
 }
 expose(api);

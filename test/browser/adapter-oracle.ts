@@ -10,6 +10,7 @@ import { buildEncoderInput, ENCODER_INPUTS, ENCODER_OUTPUT } from '../../workers
 import { parseItemMatrix } from '../../workers/engine/item-matrix';
 import { scoreAll, topK } from '../../workers/engine/score';
 import { ITEM_BIAS, type EncodeAdapterInput } from '../../workers/adapters/format';
+import { WASM_GRAPH_OPTIMIZATION } from '../../workers/runtime/backend';
 
 const dir = fileURLToPath(new URL('../../public/models/beauty/', import.meta.url));
 
@@ -35,7 +36,7 @@ export async function loadBeauty(): Promise<BeautyModel> {
   const matrix = parseItemMatrix(readFileSync(`${dir}items.lsim`));
   const ids = (JSON.parse(readFileSync(`${dir}catalog.json`, 'utf8')) as { items: { id: string }[] }).items.map((i) => i.id);
   const rowOf = new Map(ids.map((id, row) => [id, row]));
-  const session = await ort.InferenceSession.create(`${dir}encoder.int8.onnx`, { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(`${dir}encoder.int8.onnx`, { intraOpNumThreads: 1, graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION });
   return {
     manifest,
     ids,

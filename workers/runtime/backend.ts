@@ -49,13 +49,26 @@ function wasmThreads(requested: number | undefined): number {
   return Math.max(1, Math.min(requested ?? 4, cores));
 }
 
+/**
+ * onnxruntime's graph optimisation for the encoder on WASM: none. Its optimisers (constant folding, fusions, the
+ * QDQ rewrites that run int8 weights with dynamically quantized activations) are code that runs once per page load
+ * and, on a cold WebAssembly module, is compiled first: measured on the 2-core bench machine, they add ~100 ms to
+ * start-up while the 2-block encoder gains nothing measurable per call. Without them the int8 weights are
+ * dequantized and the math is float32, as in the fp32 graph. The evaluator (eval/) uses the same setting.
+ */
+export const WASM_GRAPH_OPTIMIZATION = 'disabled' as const;
+
 async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; session: InferenceSession; threads: number }> {
   const ort = (await import('onnxruntime-web/wasm')) as unknown as Ort;
   const threads = wasmThreads(options.threads);
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(options.model, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION,
+    logSeverityLevel: 3,
+  });
   return { ort, session, threads };
 }
 
