@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -17,9 +17,9 @@ import { ShopperProfile } from './history/profile';
 import { HistoryStore } from './history/store';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
-import { historyRows, offlineAssets, startSearch } from './search/bridge';
-import type { SearchEngine, SearchContext, SearchInfo } from './search/engine';
-import type { StartedSearch } from './search/bridge';
+import { createTurns } from './runtime/turns';
+import { historyRows, offlineAssets, startSearch, type StartedSearch } from './search/bridge';
+import type { SearchEngine, SearchContext } from './search/engine';
 import type { AddItemsResult, NewItem, SearchRequest, SearchResult } from '../src/search';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
@@ -36,7 +36,7 @@ interface Ready {
   /** Scores the matrix for recommend(): WebAssembly SIMD where available; replaced with the matrix. */
   scorer: Scorer;
   info: ReadyInfo;
-  /** Search's downloads are done at start-up; building it (index, text encoder) waits for {@link RecommenderService.#searchEngine}. */
+  /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
   searchStart: StartedSearch;
   /** The signed adapter channel, when `options.adapters` is set. */
   adapters?: AdapterHost<Tensor>;
@@ -47,7 +47,8 @@ const SEARCH_WARM_DELAY_MS = 300;
 
 export class RecommenderService implements EngineApi {
   #ready: Ready | undefined;
-  #runQueue: Promise<unknown> = Promise.resolve();
+  /** One onnxruntime run at a time: the encoder, the search build, the text encoder. */
+  readonly #exclusive = createTurns();
   /** Search, once its build has started (reset after a failed build, so the next call tries again). */
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
@@ -122,13 +123,6 @@ export class RecommenderService implements EngineApi {
     return info;
   }
 
-  /** Runs `task` when no other onnxruntime work of this worker is running (one session at a time, in order). */
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#runQueue.then(task, task);
-    this.#runQueue = result.catch(() => undefined);
-    return result;
-  }
-
   /**
    * Search, built on first need (the build runs once; a failed one is retried by the next call). The build
    * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs, and so do the
@@ -136,7 +130,7 @@ export class RecommenderService implements EngineApi {
    */
   #buildSearch(ready: Pick<Ready, 'searchStart' | 'opened'>): Promise<SearchEngine> {
     if (!this.#search) {
-      const building = this.#exclusive(() => ready.searchStart.open(ready.opened, (task) => this.#exclusive(task)));
+      const building = this.#exclusive(() => ready.searchStart.open(ready.opened, this.#exclusive));
       this.#search = building;
       building.catch(() => {
         if (this.#search === building) this.#search = undefined;

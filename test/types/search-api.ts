@@ -1,9 +1,8 @@
 // Type tests of the search API, checked by `npm run typecheck` (tsc). A line marked @ts-expect-error fails the
 // check if it ever compiles.
 import { createRecommender, type AddItemsResult, type SearchHit, type SearchInfo, type SearchResult } from '../../src/index';
+import { assertType, type Equal } from './type-assert';
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-const assertType = <T extends true>(): T => true as T;
 
 export async function searchTypeTests(): Promise<void> {
   const r = await createRecommender({

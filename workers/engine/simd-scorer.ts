@@ -89,7 +89,9 @@ class SimdScorer implements Scorer {
   readonly #user: Int16Array;
   readonly #out: Float32Array;
   readonly #at: { u: number; scales: number; q: number; out: number };
-  readonly #fallback: JsScorer;
+  readonly #matrix: ItemMatrix;
+  /** The JavaScript loop, made on the first non-finite user vector (its own score buffer). */
+  #fallback: JsScorer | undefined;
 
   constructor(matrix: ItemMatrix, module: WebAssembly.Module) {
     const { rows, dim } = matrix;
@@ -109,7 +111,7 @@ class SimdScorer implements Scorer {
     new Int8Array(memory.buffer, q, rows * dim).set(matrix.q.subarray(0, rows * dim));
     this.#user = new Int16Array(memory.buffer, u, dim);
     this.#out = new Float32Array(memory.buffer, out, rows);
-    this.#fallback = new JsScorer(matrix);
+    this.#matrix = matrix;
   }
 
   score(user: Float32Array, bias?: Float32Array): Float32Array {
@@ -124,7 +126,7 @@ class SimdScorer implements Scorer {
       if (a > max || a !== a) max = a; // a NaN sticks: nothing compares greater than it
     }
     // NaN or infinite values: the JavaScript loop gives the same NaN scores topK() skips.
-    if (!Number.isFinite(max)) return this.#fallback.score(user, bias);
+    if (!Number.isFinite(max)) return (this.#fallback ??= new JsScorer(this.#matrix)).score(user, bias);
     const out = this.#out;
     if (max === 0) {
       out.fill(0);

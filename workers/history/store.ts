@@ -67,7 +67,7 @@ export class HistoryStore {
       });
       const seqs = await Promise.all(copies.map((copy) => tx.store.add(copy)));
       const stored = copies.map((copy, i) => ({ ...copy, seq: seqs[i] }) as StoredEvent);
-      const newest = seqs.length ? Math.max(...seqs) : 0;
+      const newest = seqs.at(-1) ?? 0; // keys are given out in increasing order
       if (newest > this.#cap) await tx.store.delete(IDBKeyRange.upperBound(newest - this.#cap));
       await tx.done;
       return { stored };

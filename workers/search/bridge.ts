@@ -5,7 +5,7 @@
 import type { ItemEventType } from '../../src/events';
 import type { Progress } from '../../src/progress';
 import type { EngineConfig } from '../../src/protocol';
-import type { ResolvedSearchOptions } from '../../src/search';
+import type { ResolvedSearchOptions, TextDtype } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
 import type { EventTypeId, HistoryEvent } from '../engine/encoder-input';
 import type { ItemMatrix } from '../engine/item-matrix';
@@ -13,6 +13,7 @@ import type { ShopperProfile } from '../history/profile';
 import { cacheWasmDownloads, offlineFetch, openAssetCache } from '../runtime/asset-cache';
 import type { OpenedSession } from '../runtime/backend';
 import { fetchFile } from '../runtime/fetch-file';
+import type { Turns } from '../runtime/turns';
 import type { Manifest } from '../runtime/load-model';
 import { SearchEngine } from './engine';
 
@@ -53,21 +54,19 @@ export interface StartedSearch {
   /** Settles once the files fetched ahead (the manifest's text model) are in, or failed; never rejects. */
   downloads: Promise<void>;
   /** Builds search; the text encoder's runs will take their turn through `exclusive`. */
-  open(opened: OpenedSession, exclusive?: <T>(task: () => Promise<T>) => Promise<T>): Promise<SearchEngine>;
+  open(opened: OpenedSession, exclusive?: Turns): Promise<SearchEngine>;
   /** Stop reporting progress (after start-up, the page has been told 'ready'). */
   quiet(): void;
 }
 
 /** transformers.js's file for each `dtype`, under `onnx/`. */
-const ONNX_FILE: Record<string, string> = {
+const ONNX_FILE: Record<TextDtype, string> = {
   fp32: 'model.onnx',
   fp16: 'model_fp16.onnx',
   q8: 'model_quantized.onnx',
   int8: 'model_int8.onnx',
   uint8: 'model_uint8.onnx',
   q4: 'model_q4.onnx',
-  q4f16: 'model_q4f16.onnx',
-  bnb4: 'model_bnb4.onnx',
 };
 
 /**
@@ -111,7 +110,7 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
   if (options.textModel === undefined && manifestTextFolder?.startsWith(folder)) {
     // The text model the manifest names: fetch the files transformers.js will ask for while onnxruntime starts.
     const prefix = manifestTextFolder.slice(folder.length);
-    const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype] ?? ''}`;
+    const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype]}`;
     for (const name of Object.keys(a.manifest.sha256)) {
       if (name.startsWith(prefix) && (name.endsWith('.json') || name === onnx)) ahead.push(get(new URL(name, folder).href));
     }

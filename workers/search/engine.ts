@@ -44,15 +44,6 @@ export interface OpenSearchOptions {
   weights?: FusionWeights;
 }
 
-/** The lexical index and whether it came back from IndexedDB (`false`: built from the catalog, then saved). */
-export interface OpenedLexical {
-  index: LexicalIndex;
-  restored: boolean;
-}
-
-/** What search runs on (`ReadyInfo.search`, `searchInfo()`). */
-export type { SearchInfo };
-
 export class SearchEngine {
   readonly info: SearchInfo;
   readonly #lexical: LexicalIndex;
@@ -79,7 +70,7 @@ export class SearchEngine {
   static async open(o: OpenSearchOptions): Promise<SearchEngine> {
     const folder = o.options.textModel === false ? undefined : (o.options.textModel ?? o.manifestTextFolder);
     const [lexical, text] = await Promise.all([
-      openLexicalIndex(o),
+      openLexical(o),
       folder
         ? openTextEncoder({ folder, dtype: o.options.textDtype, ort: o.ort, executionProvider: o.executionProvider, fetchFile: o.fetchFile, exclusive: o.exclusive })
         : undefined,
@@ -168,8 +159,8 @@ function checkTextVectors(bytes: Uint8Array, rows: number, dim: number): ItemMat
   return m;
 }
 
-/** Restores the persisted lexical index of this catalog, or builds and saves it. Needs no onnxruntime. */
-export async function openLexicalIndex(o: Pick<OpenSearchOptions, 'catalog' | 'catalogSha256' | 'databaseName'>): Promise<OpenedLexical> {
+/** Restores the persisted lexical index of this catalog, or builds and saves it (`restored: false`). */
+async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex; restored: boolean }> {
   const key = `${o.catalogSha256}:v${LEXICAL_INDEX_VERSION}`;
   const store = await IndexStore.open(o.databaseName);
   try {

@@ -9,6 +9,7 @@
  */
 import { LocalshelfError, isLocalshelfError } from '../../src/errors';
 import type { TextDtype } from '../../src/search';
+import { createTurns, type Turns } from '../runtime/turns';
 
 type Ort = typeof import('onnxruntime-web');
 type Transformers = typeof import('@huggingface/transformers');
@@ -28,7 +29,7 @@ export interface TextEncoderOptions {
    * Runs one `embed` when the runtime is free. The recommender passes its own turn-taking, so the text model and
    * the history encoder never run at the same time on the one onnxruntime. @defaultValue a queue of this encoder's own
    */
-  exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
+  exclusive?: Turns;
 }
 
 export interface TextEncoder {
@@ -112,14 +113,7 @@ export async function openTextEncoder(options: TextEncoderOptions): Promise<Text
   }
   const probe = await extractor(['probe'], { pooling: 'mean', normalize: false });
   const dim = probe.dims.at(-1) ?? 0;
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive =
-    options.exclusive ??
-    (<T>(task: () => Promise<T>): Promise<T> => {
-      const result = queue.then(task, task);
-      queue = result.catch(() => undefined);
-      return result;
-    });
+  const exclusive = options.exclusive ?? createTurns();
   return {
     dim,
     folder: options.folder,

@@ -1,6 +1,5 @@
 /** `verify.ts` and `root.ts` case by case: what the attack suite does not single out. */
 import { describe, expect, it } from 'vitest';
-import { isLocalshelfError, type ErrorCode } from '../../../src/errors';
 import { encodeAdapter } from '../../../workers/adapters/format';
 import { randomAdapterInput, seededRandom } from '../../../tools/lib/random-adapter';
 import {
@@ -8,17 +7,10 @@ import {
 } from '../../../tools/lib/sign-metadata';
 import { loadTrustedRoot } from '../../../workers/adapters/root';
 import { INITIAL_VERSIONS, verifyTimestamp, verifyUpdate, type VerifyContext } from '../../../workers/adapters/verify';
+import { rejectionCode } from '../rejection-code';
 import { DAY, MODEL, OTHER_BASE, poolKey, SimPublisher, T0 } from './channel-fixture';
 
-async function code(promise: Promise<unknown>): Promise<ErrorCode> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(isLocalshelfError(error), String(error)).toBe(true);
-    return (error as { code: ErrorCode }).code;
-  }
-  throw new Error('expected a rejection');
-}
+const code = rejectionCode;
 
 const keys = (targetsType: 'ed25519' | 'ecdsa-p256' = 'ed25519', threshold = 2) => ({
   root: [poolKey('ed25519', 20)],

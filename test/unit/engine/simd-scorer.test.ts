@@ -4,17 +4,12 @@ import { readFileSync } from 'node:fs';
 import { quantizeRows, type ItemMatrix } from '../../../workers/engine/item-matrix';
 import { scoreAll, topK } from '../../../workers/engine/score';
 import { createScorer } from '../../../workers/engine/simd-scorer';
+import { seededRandom } from '../../../tools/lib/random-adapter';
 
-/** A deterministic pseudo-random matrix (xorshift), quantized as the exporter does. */
+/** A deterministic pseudo-random matrix, quantized as the exporter does. */
 function matrixOf(rows: number, dim: number, seed = 7): ItemMatrix {
-  let x = seed;
-  const next = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return ((x >>> 0) / 2 ** 32) * 2 - 1;
-  };
-  const v = new Float32Array(rows * dim).map(next);
+  const random = seededRandom(seed);
+  const v = new Float32Array(rows * dim).map(() => random() * 2 - 1);
   return { rows, dim, ...quantizeRows(v, rows, dim) };
 }
 
