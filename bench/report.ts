@@ -28,8 +28,8 @@ function threadsNote(r: Results): string[] {
   }
   if (!parts.length) return [];
   return [
-    `WASM threads only split the encoder's work (scoring and top-k stay single-threaded, in the worker): ${parts.join('; ')} (p50). ` +
-      `On this ${r.machine.nproc}-CPU machine the extra thread competes with the other jobs for a CPU.`,
+    `WASM threads only split the encoder's work (scoring and top-k stay single-threaded, in the worker): ${parts.join('; ')} (p50), ` +
+      `on ${r.machine.nproc} CPUs.`,
     '',
   ];
 }
@@ -66,7 +66,7 @@ export function writeReport(r: Results): string {
     '`recommend({ k: 10 })` with a history of 50 item views (the encoder\'s full `maxLen`), timed on the main thread around ' +
       'the `await` (what a caller sees, worker round trip included); "in worker" is `result.elapsedMs` (encoder, scoring, top-k). ' +
       'The plain page is not cross-origin isolated (one WASM thread); the isolated page sends COOP/COEP (WASM threads). ' +
-      'Scoring is the same on every backend (the WebAssembly SIMD kernel in the worker; see the kernel table): threads and WebGPU only change the encoder.',
+      `Scoring is the same on every backend (${[...new Set(r.kernels.map((k) => (k.scorer === 'wasm-simd' ? 'the WebAssembly SIMD kernel' : 'the JavaScript loop')))].join(' / ')} in the worker; see the kernel table): threads and WebGPU only change the encoder.`,
     '',
     table(
       ['catalog', 'backend', 'p50', 'p95', 'in worker p50', 'in worker p95', 'calls', 'start-up', 'load (1 min)'],
@@ -87,34 +87,36 @@ export function writeReport(r: Results): string {
   );
 
   out.push(
-    '### Against the brute-force scorer and the memory-bandwidth floor',
+    '### Against the brute-force scorer and the memory floor',
     '',
     'Same matrix (the model\'s `items.lsim`), same run, timed in a dedicated module worker of the bench page (the kind of ' +
       'context the engine runs in), interleaved with the `recommend()` calls of the table above (one sample of each kernel after every ' +
-      'few calls) so that both sides of each ratio see the same machine load. Each cell is p50 / best sample, per call. *Floor*: one pass summing the int8 matrix through an `Int32Array` view of ' +
-      'the same bytes; *byte pass*: the same through an `Int8Array`. *int8 scorer*: the library\'s scorer (+ `topK`), the ' +
+      'few calls) so that both sides of each ratio see the same machine load. Each cell is p50 / best sample, per call. *Floor*: one WebAssembly SIMD pass summing the int8 matrix, 16 bytes a ' +
+      'load (nothing that reads every byte once can be faster here); *JS int32 pass* / *byte pass*: the same pass in JavaScript ' +
+      'through an `Int32Array` view / an `Int8Array`. *int8 scorer*: the library\'s scorer (+ `topK`), the ' +
       'code `recommend()` runs (`createScorer`: the WebAssembly SIMD kernel, `i32x4.dot_i16x8_s` over int8 rows widened to int16, ' +
       'where the browser has SIMD; the cell names what ran). *int8 JS*: the library\'s plain-JavaScript loop ' +
       '(`scoreAll`), the fallback where WebAssembly SIMD is missing. *Brute force*: the matrix dequantized to float32 once, then a naive per-item dot-product loop ' +
       '(+ the same `topK`). Ratios are of p50s, against the `recommend()` round-trip p50 of the same page.',
     '',
     table(
-      ['catalog', 'page', 'floor', 'byte pass', 'int8 scorer', 'int8 + top-10', 'int8 JS', 'brute force', 'brute + top-10', 'recommend() p50', 'recommend / floor', 'recommend / brute+top-10', 'same top-10'],
+      ['catalog', 'page', 'floor', 'JS int32 pass', 'byte pass', 'int8 scorer', 'int8 + top-10', 'int8 JS', 'brute force', 'brute + top-10', 'recommend() p50', 'recommend / floor', 'recommend / brute+top-10', 'same top-10'],
       r.kernels.map((k) => {
         const rec = findRecommend(r, k.model, k.page);
         const rp = p50(rec?.run.rtt ?? []);
         return [
           catalogName(k.model),
           k.page === 'plain' ? 'plain (1 thread)' : 'isolated',
+          kcell(k, 'floor'),
           kcell(k, 'floor32'),
           kcell(k, 'floor8'),
-          `${kcell(k, 'int8')} (${k.scorer ?? 'js'})`,
+          `${kcell(k, 'int8')} (${k.scorer})`,
           kcell(k, 'int8+top10'),
           kcell(k, 'int8-js'),
           kcell(k, 'brute'),
           kcell(k, 'brute+top10'),
           `${ms(rp)} ms`,
-          times(rp / kernelP50(k, 'floor32')),
+          times(rp / kernelP50(k, 'floor')),
           times(rp / kernelP50(k, 'brute+top10')),
           `${k.sameTop10}/10`,
         ];
@@ -122,7 +124,8 @@ export function writeReport(r: Results): string {
     ),
     '',
     `Matrix bytes scanned: ${r.kernels.map((k) => `${catalogName(k.model)} ${bytes(k.bytes)}`).filter((v, i, a) => a.indexOf(v) === i).join(', ')}. ` +
-      '"Same top-10" counts the int8 scorer\'s top-10 rows found in the float32 scan\'s top-10 (both score the same dequantized values).',
+      '"Same top-10" counts the int8 scorer\'s top-10 rows found in the float32 scan\'s top-10 (the same dequantized item vectors; ' +
+        'the SIMD scorer quantizes the user vector to int16).',
     '',
   );
 
@@ -169,8 +172,8 @@ export function writeReport(r: Results): string {
       Number.isFinite(st.textFiles) ? `${ms(st.textFiles)} ms` : '—',
       `${ms(st.ready)} ms`,
       `${ms(st.first)} ms`,
-      `${ms(st.ort)} ms`,
-      `${ms(st.lexical)} ms`,
+      Number.isFinite(st.ort) ? `${ms(st.ort)} ms` : '—',
+      Number.isFinite(st.lexical) ? `${ms(st.lexical)} ms` : '—',
     ];
   };
   const rows: [string, StartupSample[]][] = [
@@ -193,7 +196,7 @@ export function writeReport(r: Results): string {
       '*Lexical-only search*: the same with `search: { textModel: false }` (no text encoder to start). ' +
       `*Browsing*: fresh profiles again, but every visit stays on the page ${ms((r.settings.startup.browsing?.stayMs ?? 0) / 1000)} s after the first ` +
       `recommendation, recommending again every ${ms(r.settings.startup.browsing?.everyMs ?? 0)} ms, as a shopper looking around would; ` +
-      'Chrome keeps the compiled onnxruntime WebAssembly in its code cache once that code has run hot, so later visits skip most of its compilation. ' +
+      'Whether earlier, longer visits make later ones faster (Chrome keeps compiled WebAssembly in its code cache once it has run hot) is what this row shows. ' +
       'Long tasks: `PerformanceObserver({ type: \'longtask\', buffered: true })` registered in the page\'s `<head>`, tasks over 50 ms ' +
       'on the main thread before the first recommendation.',
     '',
@@ -209,8 +212,8 @@ export function writeReport(r: Results): string {
       present.map(([label, xs]) => stageRow(label, xs)),
     ),
     '',
-    'The last two columns are timed after each visit in a fresh worker of the same page, to split what the engine\'s progress ' +
-      'reports do not: importing `onnxruntime-web/wasm`, instantiating its wasm (same HTTP cache) and creating the encoder session; ' +
+    'The last two columns are timed after the last visit of each profile (running onnxruntime again could warm Chrome\'s code ' +
+      'cache for later visits), in a fresh worker of the same page, to split what the engine\'s progress reports do not: importing `onnxruntime-web/wasm`, instantiating its wasm (same HTTP cache) and creating the encoder session; ' +
       'reading the lexical index the visit left in IndexedDB and loading it into MiniSearch (12,101 titles).',
     '',
   );

@@ -53,8 +53,6 @@ export interface StartupSample extends StartupResult {
   visit: number;
   /** Requests that reached the server during the visit (the page and everything it loaded). */
   requests: number;
-  /** Bytes of the files those requests asked for (as stored on disk). */
-  requestedFiles: string[];
 }
 
 export interface GpuSection {

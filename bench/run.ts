@@ -7,6 +7,7 @@
  * BENCH_WAIT_MIN=20 (wait for the 1-minute load average to drop below 3, at most 20 minutes), CHROMIUM_PATH,
  * BENCH_CHROMIUM_ARGS (extra flags, e.g. to reach a real GPU).
  */
+import { seededRandom } from '../tools/lib/random-adapter';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,15 +51,12 @@ const settings: Settings = quick
       search: { queries: 100, warmup: 10 },
     };
 
-/** A seeded Fisher-Yates shuffle (xorshift32). */
+/** A seeded Fisher-Yates shuffle. */
 function shuffle<T>(xs: T[], seed: number): T[] {
   const a = [...xs];
-  let s = seed;
+  const random = seededRandom(seed);
   for (let i = a.length - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
+    const j = Math.floor(random() * (i + 1));
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;

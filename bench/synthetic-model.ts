@@ -4,27 +4,15 @@
  * many synthetic products; sha256 recomputed for every file, since the loader checks them. The text tower is
  * left out (search over random vectors would mean nothing), so the engine opens lexical search only.
  */
-import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeItemMatrix } from '../workers/engine/item-matrix';
 import type { Manifest } from '../workers/runtime/load-model';
-
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { seededRandom } from '../tools/lib/random-adapter';
+import { sha256 } from '../tools/lib/sign-metadata';
 
 const WORDS = 'serum cream lotion balm polish lacquer mask scrub cleanser toner shampoo conditioner gel oil mist powder brush palette liner gloss'.split(' ');
 const KINDS = 'matte glossy repair daily night hydrating gentle intense classic travel'.split(' ');
-
-/** xorshift32 in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 0x100000000;
-  };
-}
 
 export interface SyntheticModel {
   folder: string;
@@ -38,7 +26,7 @@ export function writeSyntheticModel(source: string, folder: string, rows: number
   mkdirSync(folder, { recursive: true });
   const base = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8')) as Manifest & { text?: unknown };
   const dim = base.dim;
-  const random = rng(seed);
+  const random = seededRandom(seed);
   // Gaussian vectors (Box-Muller): the scoring cost does not depend on the values, only on rows × dim.
   const vectors = new Float32Array(rows * dim);
   for (let i = 0; i < vectors.length; i += 2) {

@@ -45,6 +45,8 @@ export interface StaticServerOptions {
   isolated?: boolean;
   /** Extra handlers tried before the file system; return true when handled. */
   routes?: Route[];
+  /** `Cache-Control` of the files it serves. @defaultValue `'no-cache'` (revalidate every time) */
+  cacheControl?: string;
 }
 
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
@@ -76,7 +78,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
       res.writeHead(200, {
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
         'Content-Length': stat.size,
-        'Cache-Control': 'no-cache',
+        'Cache-Control': options.cacheControl ?? 'no-cache',
         'Last-Modified': stat.mtime.toUTCString(),
         ETag: `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
       });

@@ -42,7 +42,6 @@ const params = new URLSearchParams(location.search);
 const model = params.get('model') ?? './models/beauty/manifest.json';
 const seed = (params.get('seed') ?? '').split(',').filter(Boolean);
 const lexicalOnly = params.get('text') === '0';
-const noOfflineCopies = params.get('offline') === '0';
 /**
  * `stay=<ms>&every=<ms>`: after the first recommendation, stay on the page this long, recommending again every
  * `every` ms (a shopper browsing), before leaving.
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
     model,
     storageName: 'bench-startup',
     initTimeoutMs: 600_000,
-    ...(lexicalOnly || noOfflineCopies ? { search: { ...(lexicalOnly ? { textModel: false } : {}), ...(noOfflineCopies ? { offlineCache: false } : {}) } } : {}),
+    ...(lexicalOnly ? { search: { textModel: false } } : {}),
     onProgress: (p) => {
       if (p.status !== 'download') progress.push([performance.now(), p.status, 'file' in p ? p.file : '']);
     },

@@ -52,8 +52,8 @@ function wasmThreads(requested: number | undefined): number {
 /**
  * onnxruntime's graph optimisation for the encoder on WASM: none. Its optimisers (constant folding, fusions, the
  * QDQ rewrites that run int8 weights with dynamically quantized activations) are code that runs once per page load
- * and, on a cold WebAssembly module, is compiled first: measured on the 2-core bench machine, they add ~100 ms to
- * start-up while the 2-block encoder gains nothing measurable per call. Without them the int8 weights are
+ * and, on a cold WebAssembly module, is compiled first: on the 2-core bench machine, onnxruntime-web's start went
+ * from 318 ms to 220 ms without them (two `npm run bench` runs) while recommend() did not get slower. Without them the int8 weights are
  * dequantized and the math is float32, as in the fp32 graph. The evaluator (eval/) uses the same setting.
  */
 export const WASM_GRAPH_OPTIMIZATION = 'disabled' as const;
