@@ -27,7 +27,6 @@ import os
 import struct
 import tempfile
 import time
-import types
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -418,9 +417,7 @@ def base_encoder_sha(model: Recommender, keep_dir: Optional[str] = None) -> str:
     os.makedirs(d, exist_ok=True)
     try:
         fp32, int8 = os.path.join(d, "encoder.fp32.onnx"), os.path.join(d, "encoder.int8.onnx")
-        # export a copy: torch.onnx.export restores the wrapper's train mode on exit, which would leave the caller's
-        # encoder in training mode (dropout on)
-        export_encoder(types.SimpleNamespace(encoder=copy.deepcopy(model.encoder), cfg=model.cfg), fp32)
+        export_encoder(model, fp32)
         quantize_file(fp32, int8)
         return sha256(int8)
     finally:

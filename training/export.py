@@ -95,8 +95,9 @@ def lora_input_names(enc: Encoder) -> List[str]:
 
 def export_encoder(model: Recommender, path: str) -> None:
     enc = model.encoder
-    enc.eval()
-    g = EncoderGraph(enc)
+    # in eval mode, wrapper included: torch.onnx.export restores the wrapper's mode on exit, and a wrapper left in
+    # train mode would put the caller's encoder back in training (dropout on)
+    g = EncoderGraph(enc).eval()
     cfg = model.cfg
     x = torch.randn(2, cfg.max_len, cfg.dim) * 0.1
     et = torch.ones(2, cfg.max_len, dtype=torch.long)

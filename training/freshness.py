@@ -344,8 +344,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--adapter-lr", type=float, default=2e-3)
     p.add_argument("--no-item-bias", action="store_true")
-    p.add_argument("--context-weight", type=float, default=0.0,
-                   help="adapter: loss weight of the earlier positions of each window (0 = later items only)")
+    p.add_argument("--context-weight", type=float, default=1.0,
+                   help="adapter: loss weight of the earlier positions of each window (0 = later items only; "
+                        "1.0, as training.adapter: later-items-only adapters lowered validation)")
     p.add_argument("--adapter-dir", default="adapter", help="sub-folder of --out for the adapter run")
     p.add_argument("--eval-md", default=None, help="write the freshness section of this EVAL.md")
     p.add_argument("--from-results", action="store_true", help="report: re-render from <out>/results.json")
