@@ -4,7 +4,7 @@ import { defineConfig, type Plugin } from 'vite';
 // dependencies (onnxruntime-web, comlink, idb) stay external, as in any npm library: the app's bundler resolves
 // them and emits onnxruntime-web's .wasm next to the app (Vite, webpack 5 and esbuild follow the
 // `new URL(..., import.meta.url)` references). Nothing is fetched from a CDN.
-const external = [/^onnxruntime-web(\/.*)?$/, /^comlink$/, /^idb$/, /^minisearch$/, /^@huggingface\/transformers$/];
+const external = [/^onnxruntime-web(\/.*)?$/, /^comlink$/, /^idb$/, /^minisearch$/];
 
 /**
  * Writes the worker URL as a literal in the built entry, so the app's bundler recognises
@@ -26,6 +26,8 @@ function literalWorkerUrl(): Plugin {
 export default defineConfig({
   plugins: [literalWorkerUrl()],
   base: './',
+  // The package holds the library only: the demo model in public/ ships from the repo, not in dist/.
+  publicDir: false,
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -296,7 +296,7 @@ export function writeReport(r: Results): string {
     '',
     table(
       ['what', 'raw', 'gzip', 'note'],
-      r.sizes.map((z) => [z.what, bytes(z.raw), bytes(z.gzip), z.note ?? '']),
+      r.sizes.map((z) => [z.what, bytes(z.raw), z.gzip === undefined ? '—' : bytes(z.gzip), z.note ?? '']),
     ),
     '',
   );

@@ -20,7 +20,8 @@ import { load, machine, waitForQuiet } from './machine';
 import { writeReport } from './report';
 import type { Results, Settings } from './results';
 import { startBenchServer } from './serve';
-import { measureSizes } from './sizes';
+import { buildFreshApp } from '../test/consumer/fresh-app';
+import { freshAppSizes, measureSizes } from './sizes';
 import { gpuSuite, openBench, recommendSuite, searchSuite, startupSuite, trackAndHistorySuite, type Ctx } from './suites';
 import { writeSyntheticModel } from './synthetic-model';
 
@@ -87,6 +88,10 @@ async function main(): Promise<void> {
   // History items spread over the catalog: a seeded shuffle of the Beauty ids, every 997th synthetic id.
   const ids = { beauty: shuffle(catalog.items.map((it) => it.id), 5), synthetic: synthetic.ids.filter((_, i) => i % 997 === 0) };
   const queries = searchQueries(catalog.items.map((it) => it.title), settings.search.queries);
+  log('a fresh Vite app from the packed package (test/consumer/fresh-app.ts)');
+  const fresh = buildFreshApp({ log });
+  const freshSizes = freshAppSizes(fresh);
+  fresh.dispose();
 
   const plain = await startBenchServer(app, false);
   const isolated = await startBenchServer(app, true);
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
       track,
       history,
       search,
-      sizes: measureSizes(repo, app, synthetic.folder, wasmLoaded),
+      sizes: [...measureSizes(repo, app, synthetic.folder, wasmLoaded), ...freshSizes],
       wasmLoaded,
     };
     mkdirSync(out, { recursive: true });

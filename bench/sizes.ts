@@ -5,12 +5,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { FreshApp } from '../test/consumer/fresh-app';
 
 export interface SizeRow {
   what: string;
   files: string[];
   raw: number;
-  gzip: number;
+  /** Absent where gzip says nothing (a node_modules folder, a tarball that is gzip already). */
+  gzip?: number;
   note?: string;
 }
 
@@ -86,14 +88,13 @@ export function measureSizes(repo: string, appDir: string, synthetic: string, lo
     // The chunks the library's worker imports (the bench's own workers carry copies of some).
     row('onnxruntime-web JS, WASM path (loaded by the worker)', referenced(workerChunk[0]!, /^ort\.wasm\.bundle\.min-.*\.js$/)),
     row('onnxruntime-web JS, WebGPU path (loaded only on WebGPU)', referenced(workerChunk[0]!, /^ort\.bundle\.min-.*\.js$/)),
-    row('transformers.js (loaded by the worker for the text encoder)', referenced(workerChunk[0]!, /^transformers\.web-.*\.js$/)),
   ];
   for (const w of find(assets, /\.wasm$/)) {
     const name = basename(w);
     const loaded = loadedWasm.some((l) => l.endsWith(name));
     rows.push(row(`wasm: ${name}`, [w], loaded ? 'downloaded at start-up on the WASM path' : 'emitted by the bundler; not requested on the WASM path'));
   }
-  const textFiles = ['text/config.json', 'text/tokenizer.json', 'text/tokenizer_config.json', 'text/onnx/model_quantized.onnx'].map((f) => join(beauty, f));
+  const textFiles = ['text/tokenizer.json', 'text/tokenizer_config.json', 'text/onnx/model_quantized.onnx'].map((f) => join(beauty, f));
   rows.push(
     row('model (Beauty): encoder.int8.onnx', [join(beauty, 'encoder.int8.onnx')]),
     row('model (Beauty): items.lsim (12,101 × 64 int8)', [join(beauty, 'items.lsim')]),
@@ -102,5 +103,38 @@ export function measureSizes(repo: string, appDir: string, synthetic: string, lo
     row('model (synthetic 100k): items.lsim (100,000 × 64 int8)', [join(synthetic, 'items.lsim')]),
     row('catalog (synthetic 100k): catalog.json', [join(synthetic, 'catalog.json')]),
   );
+  return rows;
+}
+
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+
+/**
+ * What a new Vite app gets from the packed package with no configuration of its own (test/consumer/fresh-app.ts):
+ * the tarball, its node_modules, and every asset `vite build` emits.
+ */
+export function freshAppSizes(app: FreshApp): SizeRow[] {
+  const ort = app.packages.filter((p) => p.name === 'onnxruntime-web').map((p) => `${p.version} at ${p.path}`);
+  const rows: SizeRow[] = [
+    { what: 'fresh Vite app: the package tarball (`npm pack`)', files: [basename(app.tarball.file)], raw: app.tarball.bytes, note: `${app.tarball.files.length} files, dist/ only` },
+    {
+      what: 'fresh Vite app: node_modules after `npm i vite localshelf-*.tgz` (no .npmrc, no environment variable)',
+      files: [],
+      raw: app.nodeModulesBytes,
+      note: `${app.packages.length} packages, install ${app.installSeconds.toFixed(0)} s from the npm cache; largest: ${app.largest
+        .slice(0, 3)
+        .map((p) => `${p.name} ${mb(p.bytes)}`)
+        .join(', ')}; onnxruntime-web: ${ort.join(', ')}`,
+    },
+  ];
+  for (const a of app.assets) {
+    const isWorker = a.file === app.workerChunk.file;
+    rows.push(
+      row(
+        `fresh Vite app: ${isWorker ? 'worker chunk ' : ''}${a.file}`,
+        [join(app.dist, 'assets', a.file)],
+        isWorker ? "Vite's default worker format (iife) inlines onnxruntime-web's lazily imported JS; `worker: { format: 'es' }` keeps it in separate chunks (rows above)" : undefined,
+      ),
+    );
+  }
   return rows;
 }

@@ -4,7 +4,7 @@
  * ID part: (a) as exported in items.lsim (text-only, computed by PyTorch), and (b) re-encoded here from the titles
  * with the exported int8 text tower and tokenizer, exactly as the engine would add an unseen item at run time.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ModelFolder } from './artifacts';
 import type { TestSet } from './datasets';
@@ -13,7 +13,7 @@ import { agreementNotes } from './agreement';
 import { openEncoder } from './run-model';
 import { runVariant, type Ran, type RunSettings } from './run-variant';
 import { replaceRows, rowCosines, textVectors } from './text-vectors';
-import { WordPieceTokenizer } from './wordpiece';
+import { WordPieceTokenizer } from '../workers/search/wordpiece';
 
 /** Add the cold-start table and notes for `cold` (the variant's export folder); `warm` is the normal model's run. */
 export async function coldStart(
@@ -103,7 +103,7 @@ async function reencodeCold(
     return undefined;
   }
   const session = await openEncoder(towerPath, s.threads);
-  const vectors = await textVectors(session, WordPieceTokenizer.fromFile(tokPath), rows.map((r) => cold.catalogTitles![r]!), cold.matrix!.dim);
+  const vectors = await textVectors(session, WordPieceTokenizer.parse(readFileSync(tokPath)), rows.map((r) => cold.catalogTitles![r]!), cold.matrix!.dim);
   await session.release();
   const cos = rowCosines(vectors, cold.matrix!, rows);
   const sorted = Array.from(cos).sort((a, b) => a - b);

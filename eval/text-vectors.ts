@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { quantizeRows, type ItemMatrix } from '../workers/engine/item-matrix';
-import type { WordPieceTokenizer } from './wordpiece';
+import type { WordPieceTokenizer } from '../workers/search/wordpiece';
 
 /**
  * Vectors for `texts`, row-major `[texts.length, dim]`.

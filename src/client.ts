@@ -164,7 +164,8 @@ export class Recommender extends EventTarget {
   }
 
   /**
-   * Top-`k` catalog items for this shopper, best first. Purchased items are left out unless asked for.
+   * Top-`k` catalog items for this shopper, best first. Items the shopper has already viewed, clicked, carted or
+   * bought are left out unless `omit` says otherwise.
    * With no usable history, the most popular items come back with `source: 'popular'`.
    */
   recommend(request: RecommendRequest = {}, options: CallOptions = {}): Promise<RecommendResult> {

@@ -38,4 +38,4 @@ export {
   type RecommenderEventMap,
 } from './adapters';
 export type { Progress } from './progress';
-export type { BackendInfo, CatalogItem, ReadyInfo, Recommendation, RecommendRequest, RecommendResult, SearchInfo } from './protocol';
+export type { BackendInfo, CatalogItem, OmitPolicy, ReadyInfo, Recommendation, RecommendRequest, RecommendResult, SearchInfo } from './protocol';

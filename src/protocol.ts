@@ -76,15 +76,23 @@ export interface CatalogItem {
   title: string;
 }
 
+/** Which of the shopper's own items `recommend()` leaves out; see {@link RecommendRequest.omit}. */
+export type OmitPolicy = 'history' | 'purchased' | 'none';
+
 export interface RecommendRequest {
   /** How many items. @defaultValue `10` */
   k?: number;
-  /** Item ids never to return (besides purchased items). */
+  /** Item ids never to return (on top of {@link RecommendRequest.omit}). */
   exclude?: readonly string[];
   /** Restrict results to these item ids (e.g. what is in stock). */
   filter?: { ids?: readonly string[] };
-  /** Return items the shopper already bought. @defaultValue `false` */
-  includePurchased?: boolean;
+  /**
+   * Which of the shopper's own items to leave out: `'history'`, every item the stored history has a view, click,
+   * cart or purchase of (what a "recommended for you" slot wants, and what EVAL.md's headline figures measure);
+   * `'purchased'`, only bought items (a "buy again" or "keep browsing" slot); `'none'`.
+   * @defaultValue `'history'`
+   */
+  omit?: OmitPolicy;
 }
 
 export interface Recommendation extends CatalogItem {

@@ -5,21 +5,21 @@
 import { LocalshelfError } from './errors';
 import type { CatalogItem } from './protocol';
 
-/** Which ONNX file of a transformers.js model folder runs (`onnx/model_quantized.onnx` for `'q8'`). */
+/** Which ONNX file of the text model folder runs (`onnx/model_quantized.onnx` for `'q8'`; names as transformers.js exports them). */
 export const TEXT_DTYPES = ['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4'] as const;
 export type TextDtype = (typeof TEXT_DTYPES)[number];
 
 /** Search options of `createRecommender({ search })`. */
 export interface SearchOptions {
   /**
-   * The text encoder: a transformers.js model folder (`config.json`, `tokenizer.json`, `tokenizer_config.json`,
-   * `onnx/model_quantized.onnx`), as a URL (absolute or relative to the page), or a Hugging Face style model id
+   * The text encoder: a model folder in the Hugging Face layout with a WordPiece tokenizer (`tokenizer.json`,
+   * optional `tokenizer_config.json`, `onnx/model_quantized.onnx`), as a URL (absolute or relative to the page), or a Hugging Face style model id
    * (`'Xenova/all-MiniLM-L6-v2'`) served under {@link SearchOptions.textModelPath}. Never fetched from a hub.
    * `false` turns the encoder off: search is lexical only and `catalog.add()` rejects.
    * @defaultValue the `text/` folder named by the manifest (`manifest.files.text`), resolved against it
    */
   textModel?: string | URL | false;
-  /** Where model ids are looked up (transformers.js' `localModelPath`). @defaultValue `'/models/'` */
+  /** Where model ids (`'org/name'`) are looked up: the folder is `<textModelPath><id>/`. @defaultValue `'/models/'` */
   textModelPath?: string | URL;
   /** Which ONNX weights of the text model run. @defaultValue `'q8'` */
   textDtype?: TextDtype;

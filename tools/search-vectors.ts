@@ -2,7 +2,7 @@
  * Precomputes the catalog's text vectors with a text model, at build time, for search with a text model whose
  * vectors do not fit the item matrix (e.g. a 384-d MiniLM beside a 64-d recommender). Output: an LSIM file
  * (docs/artifacts.md), one int8 row per catalog.json item, in order; pass its URL as `search.textVectors`.
- * It runs the same transformers.js pipeline as the worker (on onnxruntime-node), with mean pooling.
+ * It runs the same text encoder as the worker (WordPiece + the text tower, on onnxruntime-node), with mean pooling.
  *
  *   npm run search-vectors -- --catalog public/models/beauty/catalog.json --text-model public/models/beauty/text \
  *     --out public/models/beauty/text-vectors.lsim [--dtype q8]
@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import type { TextDtype } from '../src/search';
 import { encodeItemMatrix } from '../workers/engine/item-matrix';
 import { openTextEncoder } from '../workers/search/text-encoder';
+import { readFileUrl } from '../eval/read-file-url';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +31,7 @@ const encoder = await openTextEncoder({
   dtype: arg('dtype', 'q8') as TextDtype,
   ort: ort as never,
   executionProvider: 'cpu',
-  fetchFile: () => Promise.reject(new Error('read from disk by transformers.js')),
+  fetchFile: readFileUrl,
 });
 const titles = catalog.items.map((i) => i.title);
 const vectors = new Float32Array(titles.length * encoder.dim);

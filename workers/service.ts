@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, OmitPolicy, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -44,6 +44,18 @@ interface Ready {
 
 /** Search is built this long after start-up when no call has asked for it sooner. */
 const SEARCH_WARM_DELAY_MS = 300;
+
+const OMIT_POLICIES: readonly OmitPolicy[] = ['history', 'purchased', 'none'];
+
+/** @throws LocalshelfError `INVALID_ARGUMENT` for an unknown `omit` (or the 0.1 `includePurchased`). */
+function checkOmit(request: RecommendRequest): void {
+  if ('includePurchased' in request) {
+    throw new LocalshelfError('INVALID_ARGUMENT', "includePurchased was replaced by omit: use omit: 'none' to include bought items, omit: 'purchased' for the 0.1 default");
+  }
+  if (request.omit !== undefined && !(OMIT_POLICIES as readonly string[]).includes(request.omit)) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `omit must be one of ${OMIT_POLICIES.join(', ')}; got ${String(request.omit)}`);
+  }
+}
 
 export class RecommenderService implements EngineApi {
   #ready: Ready | undefined;
@@ -167,6 +179,7 @@ export class RecommenderService implements EngineApi {
     const started = performance.now();
     const k = request.k ?? 10;
     if (!Number.isInteger(k) || k <= 0 || k > 1000) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..1000; got ${String(k)}`);
+    checkOmit(request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
@@ -210,7 +223,9 @@ export class RecommenderService implements EngineApi {
       if (row !== undefined) mask[row] = 1;
     };
     exclude.forEach(drop);
-    if (!request.includePurchased) ready.profile.purchased.forEach(drop);
+    const omit = request.omit ?? 'history';
+    if (omit === 'history') ready.profile.interacted.forEach(drop);
+    else if (omit === 'purchased') ready.profile.purchased.forEach(drop);
     return mask;
   }
 

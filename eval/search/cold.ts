@@ -1,7 +1,7 @@
 /**
  * Cold start through the run-time path: the cold-start model variant (items withheld from training entirely)
  * starts with the warm catalog only; the withheld items are then added with the engine's own
- * `SearchEngine.addItems` (text vectors from transformers.js), and are recommended and searched.
+ * `SearchEngine.addItems` (text vectors from the worker's text encoder), and are recommended and searched.
  */
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * The engine's search stack in Node, over an exported model folder: the same MiniSearch index, the same
- * transformers.js text encoder (on onnxruntime-node), the same fusion code, and user vectors from the exported
+ * text encoder (WordPiece + the text tower on onnxruntime-node), the same fusion code, and user vectors from the exported
  * int8 history encoder. Nothing here re-implements ranking: it calls workers/search/.
  */
 import * as ort from 'onnxruntime-node';
@@ -15,6 +15,7 @@ import { CANDIDATES, fuse, type FusedHit, type FusionWeights } from '../../worke
 import { LexicalIndex, type LexicalHit } from '../../workers/search/lexical-index';
 import { cosineAll, rowNorms } from '../../workers/search/semantic';
 import { openTextEncoder, type TextEncoder } from '../../workers/search/text-encoder';
+import { readFileUrl } from '../read-file-url';
 
 export interface Stack {
   folder: ModelFolder;
@@ -41,7 +42,7 @@ export async function openStack(folder: ModelFolder): Promise<Stack> {
     dtype: 'q8',
     ort: ort as never,
     executionProvider: 'cpu',
-    fetchFile: () => Promise.reject(new Error('read from disk by transformers.js')),
+    fetchFile: readFileUrl,
   });
   const session = await openEncoder(encoders.int8);
   return { folder, matrix, catalog, lexical, text, norms: rowNorms(matrix), session, indexMs };

@@ -50,7 +50,7 @@ export function renderSection(s: SectionInput): string {
     '',
     `Command: \`${s.command}\` (${s.seconds.toFixed(0)} s on this machine, 2 shared cores). Model: \`${s.model}\`, ` +
       `${s.items} items. Every figure comes from the engine's own code (\`workers/search/\`: MiniSearch index, ` +
-      'transformers.js text encoder on onnxruntime-node, `fuse()`), with user vectors from the exported int8 encoder.',
+      'text encoder (WordPiece + text tower) on onnxruntime-node, `fuse()`), with user vectors from the exported int8 encoder.',
     '',
     `**Protocol.** ${n} test users sampled (seed 7) from the leave-one-out test split (target = last item, history = ` +
       'every earlier item); the fusion weights were chosen on a disjoint sample of validation users (target = ' +
@@ -95,7 +95,7 @@ export function renderSection(s: SectionInput): string {
       '',
       `Model \`${s.coldModel}\`: trained with ${c.withheld} items withheld entirely. The engine starts with the warm ` +
         `catalog; the ${c.coldItems} withheld items that have a title are added with \`SearchEngine.addItems\` (titles ` +
-        `embedded by transformers.js, ${c.addMs.toFixed(0)} ms for all), then recommended and searched. Recommendation ` +
+        `embedded by the text encoder, ${c.addMs.toFixed(0)} ms for all), then recommended and searched. Recommendation ` +
         'ranks are over the whole grown catalog, history items included.',
       '',
       '| what | users / items | HR@10 | NDCG@10 | MRR | HR@1 |',

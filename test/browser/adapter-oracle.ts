@@ -26,7 +26,10 @@ export interface BeautyModel {
   readonly ids: readonly string[];
   /** The channel's model binding: what adapters must fit. */
   readonly binding: { baseModel: string; lora: BeautyModel['manifest']['lora']; numItems: number };
-  /** Top `k` ids and scores for a history of views, with the adapter's tensors (none: the base model). */
+  /**
+   * Top `k` ids and scores for a history of views, with the adapter's tensors (none: the base model); the viewed
+   * items are left out, as `recommend()` does by default (`omit: 'history'`).
+   */
   recommend(viewed: readonly string[], adapter?: EncodeAdapterInput, k?: number): Promise<OracleRanking>;
   close(): Promise<void>;
 }
@@ -58,7 +61,7 @@ export async function loadBeauty(): Promise<BeautyModel> {
       const out = await session.run(feeds);
       const user = (await out[ENCODER_OUTPUT]!.getData()) as Float32Array;
       const all = scoreAll(matrix, user, undefined, given.get(ITEM_BIAS)?.data);
-      const best = topK(all, k);
+      const best = topK(all, k, new Set(history.map((h) => h.row)));
       return { ids: Array.from(best.rows, (row) => ids[row]!), scores: Array.from(best.scores), scoreOf: (id) => all[rowOf.get(id)!]! };
     },
     close: () => session.release(),

@@ -57,7 +57,7 @@ test('no history gives popular items; views of one kind of product turn them per
   expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 });
 
-test('history survives a reload; purchased items are excluded by default', async ({ shop }) => {
+test('history survives a reload; the shopper\'s own items are left out by default (omit)', async ({ shop }) => {
   await shop.evaluate(async (model) => {
     const r = await window.localshelf.createRecommender({ model, storageName: 'reload' });
     await r.track({ type: 'view', itemId: 'B004756YJA', timestamp: 1000 });
@@ -70,19 +70,34 @@ test('history survives a reload; purchased items are excluded by default', async
     const r = await window.localshelf.createRecommender({ model, storageName: 'reload' });
     const history = await r.history.export();
     const rec = await r.recommend({ k: 50 });
-    const withPurchased = await r.recommend({ k: 50, includePurchased: true });
+    const purchasedOnly = await r.recommend({ k: 50, omit: 'purchased' });
+    const none = await r.recommend({ k: 50, omit: 'none' });
+    const codes: string[] = [];
+    for (const bad of [{ omit: 'everything' }, { includePurchased: true }]) {
+      codes.push(await r.recommend(bad as never).then(() => 'accepted', (e: { code?: string }) => e.code ?? 'untyped'));
+    }
     await r.history.clear();
     const cleared = await r.history.export();
+    const afterClear = await r.recommend({ k: 50 });
     r.dispose();
-    return { history, rec, withPurchased, cleared };
+    return { history, rec, purchasedOnly, none, codes, cleared, afterClear };
   }, MODEL);
   expect(out.history.map((e) => [e.type, 'itemId' in e ? e.itemId : '', e.timestamp])).toEqual([
     ['view', 'B004756YJA', 1000],
     ['purchase', 'B004ZT0SSG', 2000],
   ]);
+  const ids = (r: { items: { id: string }[] }): string[] => r.items.map((i) => i.id);
   expect(out.rec.source).toBe('personal');
-  expect(out.rec.items.map((i) => i.id)).not.toContain('B004ZT0SSG');
+  expect(ids(out.rec)).toHaveLength(50);
+  expect(ids(out.rec)).not.toContain('B004ZT0SSG');
+  expect(ids(out.rec)).not.toContain('B004756YJA');
+  // The history's own items score high for this shopper: 'none' brings the viewed one back, 'purchased' too.
+  expect(ids(out.none)).toContain('B004756YJA');
+  expect(ids(out.purchasedOnly)).toContain('B004756YJA');
+  expect(ids(out.purchasedOnly)).not.toContain('B004ZT0SSG');
+  expect(out.codes).toEqual(['INVALID_ARGUMENT', 'INVALID_ARGUMENT']);
   expect(out.cleared).toEqual([]);
+  expect(out.afterClear.source).toBe('popular');
 });
 
 test('an invalid event is refused with a typed error and the stored history is unchanged', async ({ shop }) => {

@@ -1,6 +1,6 @@
 /**
- * Search end to end in real headless Chromium: the built package, a real worker, the transformers.js text
- * encoder on the worker's onnxruntime-web, the MiniSearch index persisted in IndexedDB, the shipped Beauty model.
+ * Search end to end in real headless Chromium: the built package, a real worker, the text encoder (WordPiece
+ * + the text tower) on the worker's onnxruntime-web, the MiniSearch index persisted in IndexedDB, the shipped Beauty model.
  */
 import type { Route } from '@playwright/test';
 import { expect, MODEL as SHIPPED, test } from './fixtures';
@@ -29,7 +29,8 @@ test('a typed query returns matching products, each saying why; the index is per
   // The text model's files are downloaded, checked and reported like the model's, once each, before 'ready'.
   const order = ['initiate', 'download', 'done'];
   const files = [...new Set(out.progress.flatMap((p) => (p.file ? [p.file] : [])))];
-  expect(files).toEqual(expect.arrayContaining(['text/onnx/model_quantized.onnx', 'text/tokenizer.json', 'text/config.json']));
+  expect(files).toEqual(expect.arrayContaining(['text/onnx/model_quantized.onnx', 'text/tokenizer.json', 'text/tokenizer_config.json']));
+  expect(files).not.toContain('text/config.json'); // describes the model; the encoder does not need it
   for (const file of files) {
     const seen = out.progress.filter((p) => p.file === file).map((p) => order.indexOf(p.status));
     expect([...seen].sort((a, b) => a - b), file).toEqual(seen);
@@ -266,8 +267,8 @@ test('search works offline once assets are cached', async ({ page, context, serv
   expect(online.ids).toHaveLength(5);
   expect(cached).toEqual(online);
   expect(server.requests.length).toBe(before); // nothing reached the server
-  // One onnxruntime-web for both models: only the WASM runtime the recommender uses was ever downloaded, never
-  // the builds transformers.js would bring on its own (asyncify, JSEP), and nothing from a CDN.
+  // One onnxruntime-web for both models: only the WASM runtime the recommender uses was ever downloaded (never
+  // the JSEP or asyncify builds), and nothing from a CDN.
   const wasm = server.requests.slice(first).filter((r) => r.url.endsWith('.wasm')).map((r) => r.url.replace(/^.*\//, ''));
   expect(wasm.length).toBeGreaterThan(0);
   expect(wasm.every((name) => /^ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(name))).toBe(true);

@@ -157,22 +157,23 @@ def test_text_tower_mean_pooling_gives_the_item_text_vectors(run, variant, atol)
     mask = (inp > 0).astype(np.int64)
     h = onnx_runner.run(os.path.join(run["art"], "text", "onnx", variant),
                         {"input_ids": inp, "attention_mask": mask})["last_hidden_state"]
-    pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)  # transformers.js pooling: 'mean'
+    pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)  # the worker's mean pooling
     with torch.no_grad():
         ref = model.items.text_vectors()[1:41].numpy()
     np.testing.assert_allclose(pooled, ref, atol=atol)
 
 
-def test_transformers_js_reads_the_text_tower(run, tmp_path):
-    """What the browser does: transformers.js tokenizer + feature-extraction (pooling 'mean') on text/."""
+def test_browser_text_encoder_reads_the_text_tower(run, tmp_path):
+    """What the browser does: the worker's WordPiece tokenizer + text encoder (pooling 'mean') on text/."""
     import subprocess
 
     ds, model = run["ds"], run["model"]
     titles = ds.titles  # every Beauty title for the tokenizer; the first 64 through the int8 tower
     (tmp_path / "titles.json").write_text(json.dumps(titles))
-    tool = os.path.join(os.path.dirname(__file__), "..", "tools", "tjs_text.mjs")
-    proc = subprocess.run(["node", tool, run["art"], str(tmp_path / "titles.json"), str(tmp_path / "out.json")],
-                          capture_output=True, text=True)
+    repo = os.path.join(os.path.dirname(__file__), "..", "..")
+    tool = os.path.join("training", "tools", "browser_text.ts")
+    proc = subprocess.run(["npx", "--no-install", "tsx", tool, run["art"], str(tmp_path / "titles.json"),
+                           str(tmp_path / "out.json")], capture_output=True, text=True, cwd=repo)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads((tmp_path / "out.json").read_text())
     tok = WordPieceTokenizer()

@@ -1,6 +1,7 @@
 /**
  * What the engine keeps in memory from the stored history: the last `maxLen` item events (the encoder's
- * input) and the set of purchased item ids (excluded from recommendations by default).
+ * input), the ids of every item the stored history has an item event for (left out of recommendations by
+ * default) and the purchased ones.
  */
 import { isItemEvent, type ItemEvent, type StoredEvent } from '../../src/events';
 
@@ -8,6 +9,7 @@ export class ShopperProfile {
   readonly #maxLen: number;
   #recent: ItemEvent[] = [];
   readonly #purchased = new Set<string>();
+  readonly #interacted = new Set<string>();
 
   constructor(maxLen: number) {
     this.#maxLen = maxLen;
@@ -18,6 +20,7 @@ export class ShopperProfile {
     for (const e of events) {
       if (!isItemEvent(e)) continue;
       this.#recent.push({ type: e.type, itemId: e.itemId, timestamp: e.timestamp });
+      this.#interacted.add(e.itemId);
       if (e.type === 'purchase') this.#purchased.add(e.itemId);
     }
     // Keep a margin so events of unknown items can be skipped without losing known ones.
@@ -33,8 +36,14 @@ export class ShopperProfile {
     return this.#purchased;
   }
 
+  /** Every item viewed, clicked, put in the cart or bought in the stored history (since start-up or the last clear). */
+  get interacted(): ReadonlySet<string> {
+    return this.#interacted;
+  }
+
   clear(): void {
     this.#recent = [];
     this.#purchased.clear();
+    this.#interacted.clear();
   }
 }

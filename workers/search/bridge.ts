@@ -5,7 +5,7 @@
 import type { ItemEventType } from '../../src/events';
 import type { Progress } from '../../src/progress';
 import type { EngineConfig } from '../../src/protocol';
-import type { ResolvedSearchOptions, TextDtype } from '../../src/search';
+import type { ResolvedSearchOptions } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
 import type { EventTypeId, HistoryEvent } from '../engine/encoder-input';
 import type { ItemMatrix } from '../engine/item-matrix';
@@ -16,6 +16,7 @@ import { fetchFile } from '../runtime/fetch-file';
 import type { Turns } from '../runtime/turns';
 import type { Manifest } from '../runtime/load-model';
 import { SearchEngine } from './engine';
+import { TEXT_FILES, TEXT_ONNX_FILE } from './text-encoder';
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
@@ -59,16 +60,6 @@ export interface StartedSearch {
   quiet(): void;
 }
 
-/** transformers.js's file for each `dtype`, under `onnx/`. */
-const ONNX_FILE: Record<TextDtype, string> = {
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q8: 'model_quantized.onnx',
-  int8: 'model_int8.onnx',
-  uint8: 'model_uint8.onnx',
-  q4: 'model_q4.onnx',
-};
-
 /**
  * Starts the downloads search needs (the manifest's text-model files, checked against its sha256) so they overlap
  * with onnxruntime's start; `open()` builds the lexical index (restored from IndexedDB or built) and the text
@@ -78,8 +69,7 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
   const folder = new URL('.', a.config.modelUrl).href;
   const textFolder = a.manifest.files.text ? new URL(a.manifest.files.text, a.config.modelUrl).href : undefined;
   const manifestTextFolder = textFolder && (textFolder.endsWith('/') ? textFolder : `${textFolder}/`);
-  // transformers.js asks for some files twice (config.json, tokenizer_config.json): download each once, so
-  // progress moves forward per file.
+  // Each file is downloaded once (search may be built again after a failure), so progress moves forward per file.
   const once = new Map<string, Promise<Uint8Array>>();
   let report = a.onProgress;
   const get = (url: string): Promise<Uint8Array> => {
@@ -108,11 +98,11 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
   const options: ResolvedSearchOptions = a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true, eager: false };
   const ahead: Promise<unknown>[] = [];
   if (options.textModel === undefined && manifestTextFolder?.startsWith(folder)) {
-    // The text model the manifest names: fetch the files transformers.js will ask for while onnxruntime starts.
+    // The text model the manifest names: fetch the files the text encoder reads while onnxruntime starts.
     const prefix = manifestTextFolder.slice(folder.length);
-    const onnx = `${prefix}onnx/${ONNX_FILE[options.textDtype]}`;
+    const wanted = new Set([...TEXT_FILES.map((f) => `${prefix}${f}`), `${prefix}onnx/${TEXT_ONNX_FILE[options.textDtype]}`]);
     for (const name of Object.keys(a.manifest.sha256)) {
-      if (name.startsWith(prefix) && (name.endsWith('.json') || name === onnx)) ahead.push(get(new URL(name, folder).href));
+      if (wanted.has(name)) ahead.push(get(new URL(name, folder).href));
     }
   }
   const textVectors = options.textVectors ? get(options.textVectors) : undefined;

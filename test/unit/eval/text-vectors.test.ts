@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dequantizeRow, encodeItemMatrix, parseItemMatrix } from '../../../workers/engine/item-matrix';
 import { openEncoder } from '../../../eval/run-model';
 import { replaceRows, rowCosines, textVectors } from '../../../eval/text-vectors';
-import type { WordPieceTokenizer } from '../../../eval/wordpiece';
+import type { WordPieceTokenizer } from '../../../workers/search/wordpiece';
 
 const tower = fileURLToPath(new URL('./fixtures/tiny-model/text/onnx/model_quantized.onnx', import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * The search engine in Node over the shipped Beauty model: transformers.js runs the text tower on
+ * The search engine in Node over the shipped Beauty model: the text encoder runs the text tower on
  * onnxruntime-node, the lexical index persists in (fake) IndexedDB, catalog.add() grows catalog and matrix.
  */
 import 'fake-indexeddb/auto';
@@ -11,6 +11,7 @@ import { isLocalshelfError } from '../../../src/errors';
 import { CatalogIndex } from '../../../workers/catalog-index';
 import { encodeItemMatrix, parseItemMatrix, type ItemMatrix } from '../../../workers/engine/item-matrix';
 import { SearchEngine, type OpenSearchOptions, type SearchContext } from '../../../workers/search/engine';
+import { readFileUrl } from '../../../eval/read-file-url';
 
 const dir = fileURLToPath(new URL('../../../public/models/beauty/', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')) as { sha256: Record<string, string>; dim: number };
@@ -27,7 +28,7 @@ const open = (over: Partial<OpenSearchOptions> = {}): Promise<SearchEngine> =>
     databaseName: 'unit-search',
     ort: ort as never,
     executionProvider: 'cpu',
-    fetchFile: () => Promise.reject(new Error('files are read from disk in Node')),
+    fetchFile: readFileUrl,
     ...over,
   });
 const ctx = (m: ItemMatrix = matrix, c: CatalogIndex = catalog, user?: Float32Array): SearchContext => ({
@@ -119,7 +120,7 @@ describe('SearchEngine', () => {
     expect((await without.search('nail polish', { k: 5 }, ctx(small))).items.every((i) => i.why.semantic === 0)).toBe(true);
     // Text vectors of every title, as `npm run search-vectors` writes them.
     const { openTextEncoder } = await import('../../../workers/search/text-encoder');
-    const enc = await openTextEncoder({ folder: pathToFileURL(`${dir}text/`).href, dtype: 'q8', ort: ort as never, executionProvider: 'cpu', fetchFile: () => Promise.reject(new Error('disk')) });
+    const enc = await openTextEncoder({ folder: pathToFileURL(`${dir}text/`).href, dtype: 'q8', ort: ort as never, executionProvider: 'cpu', fetchFile: readFileUrl });
     const titles = catalog.entries.map((e) => e.title);
     const vec = new Float32Array(rows * 64);
     for (let i = 0; i < rows; i += 512) vec.set(await enc.embed(titles.slice(i, i + 512)), i * 64);

@@ -1,15 +1,15 @@
 /**
  * BERT-uncased WordPiece tokenizer read from a Hugging Face `tokenizer.json` (the MiniLM one shipped in
- * `text/`), for computing text-only item vectors in evaluation the way the browser does. It follows the same
- * steps as training/tokenizer.py and transformers.js: BertNormalizer (clean text, pad CJK, strip accents,
+ * `text/`): what the worker's text encoder and the evaluator run. It follows the same steps as
+ * training/tokenizer.py and Hugging Face's BERT tokenizers: BertNormalizer (clean text, pad CJK, strip accents,
  * lowercase), BertPreTokenizer (split on whitespace and punctuation), WordPiece (greedy longest match, `##`),
- * then `[CLS] … [SEP]`, truncated to `maxLength`.
+ * then `[CLS] … [SEP]`, truncated to `maxLength`. No I/O here: the caller hands in the parsed JSON.
  */
-import { readFileSync } from 'node:fs';
+import { LocalshelfError } from '../../src/errors';
 
-interface TokenizerJson {
+export interface TokenizerJson {
   model: { type: string; vocab: Record<string, number>; unk_token: string; continuing_subword_prefix: string; max_input_chars_per_word: number };
-  normalizer: { lowercase?: boolean; strip_accents?: boolean | null; clean_text?: boolean; handle_chinese_chars?: boolean };
+  normalizer?: { lowercase?: boolean; strip_accents?: boolean | null; clean_text?: boolean; handle_chinese_chars?: boolean };
 }
 
 const CONTROL = /^\p{C}$/u;
@@ -58,23 +58,36 @@ export class WordPieceTokenizer {
 
   /** @param maxLength - ids kept including `[CLS]` and `[SEP]` (transformers.js truncates at 512). */
   constructor(spec: TokenizerJson, readonly maxLength = 512) {
-    if (spec.model.type !== 'WordPiece') throw new Error(`expected a WordPiece tokenizer, got ${spec.model.type}`);
+    if (spec?.model?.type !== 'WordPiece') throw new Error(`expected a WordPiece tokenizer, got ${String(spec?.model?.type)}`);
+    if (typeof spec.model.vocab !== 'object' || spec.model.vocab === null) throw new Error('tokenizer.json has no model.vocab');
+    if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer >= 2; got ${maxLength}`);
     this.vocab = new Map(Object.entries(spec.model.vocab));
     this.unk = spec.model.unk_token;
     this.prefix = spec.model.continuing_subword_prefix;
     this.maxChars = spec.model.max_input_chars_per_word;
-    const n = spec.normalizer;
+    const n = spec.normalizer ?? {};
     this.lowercase = n.lowercase ?? true;
     this.stripAccents = n.strip_accents ?? this.lowercase;
     this.cleanText = n.clean_text ?? true;
     this.chinese = n.handle_chinese_chars ?? true;
-    this.clsId = this.vocab.get('[CLS]')!;
-    this.sepId = this.vocab.get('[SEP]')!;
+    const cls = this.vocab.get('[CLS]');
+    const sep = this.vocab.get('[SEP]');
+    if (cls === undefined || sep === undefined || !this.vocab.has(this.unk)) throw new Error('the vocabulary lacks [CLS], [SEP] or the unknown token');
+    this.clsId = cls;
+    this.sepId = sep;
   }
 
-  /** Read a `tokenizer.json` file. */
-  static fromFile(path: string, maxLength = 512): WordPieceTokenizer {
-    return new WordPieceTokenizer(JSON.parse(readFileSync(path, 'utf8')) as TokenizerJson, maxLength);
+  /**
+   * Parses `tokenizer.json` bytes (and, if given, `tokenizer_config.json`'s `model_max_length`).
+   * @throws LocalshelfError `MODEL_CORRUPT` when the file is not JSON or not a WordPiece tokenizer
+   */
+  static parse(tokenizerJson: string | Uint8Array, maxLength = 512): WordPieceTokenizer {
+    try {
+      const text = typeof tokenizerJson === 'string' ? tokenizerJson : new TextDecoder('utf-8', { fatal: true }).decode(tokenizerJson);
+      return new WordPieceTokenizer(JSON.parse(text) as TokenizerJson, maxLength);
+    } catch (cause) {
+      throw new LocalshelfError('MODEL_CORRUPT', `tokenizer.json is unusable: ${(cause as Error).message}`, { cause });
+    }
   }
 
   /** BertNormalizer. */
