@@ -5,6 +5,7 @@
  */
 import { fromWireError, type LocalshelfError } from './errors';
 import type { AdapterSyncWire, AdapterWire, AdapterWireEvent } from './protocol';
+import type { StorageChangeEvent } from './storage';
 
 /** The active LoRA adapter. */
 export interface AdapterInfo {
@@ -65,6 +66,7 @@ export class AdapterErrorEvent extends Event {
 export interface RecommenderEventMap {
   adapterchange: AdapterChangeEvent;
   adaptererror: AdapterErrorEvent;
+  storagechange: StorageChangeEvent;
 }
 
 /** Public view of a wire report. */

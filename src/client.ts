@@ -10,6 +10,7 @@ import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
 import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from './protocol';
 import type { Progress } from './progress';
+import { StorageLink, type StorageInfo, type StorageKind } from './storage';
 import { resolveSearchOptions, type AddItemsResult, type NewItem, type SearchOptions, type SearchRequest, type SearchResult } from './search';
 
 /** Per-call options every async method takes. */
@@ -58,10 +59,13 @@ export class Recommender extends EventTarget {
   #callId = 0;
   #disposed = false;
   readonly #adapters: AdapterLink;
+  readonly #storage: StorageLink;
 
   /** @internal use {@link createRecommender} */
-  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo, adapters = new AdapterLink()) {
+  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo, adapters = new AdapterLink(), storage = new StorageLink()) {
     super();
+    this.#storage = storage;
+    storage.attach(this, ready.history.storage);
     this.#adapters = adapters;
     adapters.update(ready.adapter);
     adapters.attach(this);
@@ -72,6 +76,19 @@ export class Recommender extends EventTarget {
     this.#options = options;
     this.#ready = ready;
     this.#searchInfo = ready.search;
+  }
+
+  /**
+   * Where the shopper's history is kept now: `'indexeddb'`, or `'memory'` (IndexedDB missing, refused, or taken
+   * away while running; see {@link Recommender.storageInfo} for why). A move to memory fires `storagechange`.
+   */
+  get storage(): StorageKind {
+    return this.storageInfo.kind;
+  }
+
+  /** {@link Recommender.storage} with the reason for memory and the count of unreadable records skipped at start-up. */
+  get storageInfo(): StorageInfo {
+    return this.#storage.info!;
   }
 
   /** Which backend runs the encoder and why the other was skipped. */
@@ -301,6 +318,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
   const { initTimeoutMs, callTimeoutMs, ...engineConfig } = resolved;
   void callTimeoutMs;
   const adapters = new AdapterLink();
+  const storage = new StorageLink();
   try {
     const ready = await guard.run(
       async () => {
@@ -308,6 +326,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
           { ...engineConfig, lifeLock, search, ...(resolved.adapters ? { hidden: pageHidden() } : {}) },
           onProgress ? proxy((p: Progress) => onProgress(p)) : undefined,
           resolved.adapters ? proxy(adapters.receive) : undefined,
+          proxy(storage.receive),
         );
         watchLifeLock(guard, lifeLock);
         return info;
@@ -316,7 +335,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
     ).catch((error: unknown) => {
       throw guard.fatal ?? error;
     });
-    return new Recommender(worker, remote, guard, resolved, ready, adapters);
+    return new Recommender(worker, remote, guard, resolved, ready, adapters, storage);
   } catch (error) {
     worker.terminate();
     throw error;

@@ -4,6 +4,7 @@
  */
 import { LocalshelfError } from './errors';
 import type { Progress } from './progress';
+import { STORAGE_PREFERENCES, type StoragePreference } from './storage';
 
 /** Backends the engine can run the encoder on. */
 export const BACKENDS = ['auto', 'webgpu', 'wasm'] as const;
@@ -29,6 +30,13 @@ export interface RecommenderOptions {
   threads?: number;
   /** IndexedDB database name: one history per name. @defaultValue `'localshelf'` */
   storageName?: string;
+  /**
+   * Where the history is kept. `'auto'`: IndexedDB, or memory when IndexedDB is missing or refuses to open (some
+   * private modes and embedded webviews); `recommender.storage` says which and why. `'indexeddb'`: IndexedDB or
+   * a `STORAGE` error from `createRecommender()`. `'memory'`: never written to the device.
+   * @defaultValue `'auto'`
+   */
+  storage?: StoragePreference;
   /** Most events kept; the oldest are dropped first. @defaultValue `10000` */
   historyCap?: number;
   /** Called as files download and the engine starts; `status` only moves forward and ends with `'ready'`. */
@@ -96,6 +104,7 @@ export interface ResolvedOptions {
   wasmPaths?: string;
   threads?: number;
   storageName: string;
+  storage: StoragePreference;
   historyCap: number;
   initTimeoutMs: number;
   callTimeoutMs: number;
@@ -117,6 +126,14 @@ function absolute(url: string | URL, name: string, base: string): string {
   } catch (cause) {
     throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${String(url)}`, { cause });
   }
+}
+
+function storagePreference(value: unknown): StoragePreference {
+  if (value === undefined) return 'auto';
+  if (!(STORAGE_PREFERENCES as readonly unknown[]).includes(value)) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.storage must be one of ${STORAGE_PREFERENCES.join(', ')}; got ${String(value)}`);
+  }
+  return value as StoragePreference;
 }
 
 /** Applies defaults once and validates; throws `INVALID_ARGUMENT`. */
@@ -142,6 +159,7 @@ export function resolveOptions(options: RecommenderOptions, base: string): Resol
     wasmPaths: options.wasmPaths === undefined ? undefined : absolute(options.wasmPaths, 'options.wasmPaths', base),
     threads: options.threads === undefined ? undefined : positiveInt(options.threads, 'options.threads', 1),
     storageName: options.storageName ?? 'localshelf',
+    storage: storagePreference(options.storage),
     historyCap: positiveInt(options.historyCap, 'options.historyCap', 10_000),
     initTimeoutMs: positiveInt(options.initTimeoutMs, 'options.initTimeoutMs', 120_000),
     callTimeoutMs: positiveInt(options.callTimeoutMs, 'options.callTimeoutMs', 30_000),

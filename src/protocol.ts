@@ -7,6 +7,7 @@ import type { Progress } from './progress';
 import type { ResolvedOptions } from './options';
 import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from './search';
 import type { WireError } from './errors';
+import type { StorageInfo } from './storage';
 
 /** Which backend runs the encoder, and why the other one does not. */
 export interface BackendInfo {
@@ -39,7 +40,7 @@ export interface ReadyInfo {
     /** What scores the catalog in recommend(): the WebAssembly SIMD kernel, or plain JavaScript where SIMD is missing. */
     scorer: 'wasm-simd' | 'js';
   };
-  history: { events: number };
+  history: { events: number; storage: StorageInfo };
   /** What search runs on; present when search was built before start-up ended (`search.eager`). */
   search?: SearchInfo;
   /** The adapter active at start-up (restored from the device), `null` for none; absent when adapters are off. */
@@ -122,7 +123,12 @@ export type EngineConfig = Omit<ResolvedOptions, 'initTimeoutMs' | 'callTimeoutM
 
 /** The API the worker exposes through comlink. `callId` ties a call to an abort request. */
 export interface EngineApi {
-  init(config: EngineConfig, onProgress?: (p: Progress) => void, onAdapterEvent?: (event: AdapterWireEvent) => void): Promise<ReadyInfo>;
+  init(
+    config: EngineConfig,
+    onProgress?: (p: Progress) => void,
+    onAdapterEvent?: (event: AdapterWireEvent) => void,
+    onStorageChange?: (info: StorageInfo) => void,
+  ): Promise<ReadyInfo>;
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
   search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;

@@ -6,6 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
+import type { StorageInfo } from '../src/storage';
 import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, OmitPolicy, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
@@ -14,7 +15,7 @@ import type { ItemMatrix } from './engine/item-matrix';
 import { topK } from './engine/score';
 import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
-import { HistoryStore } from './history/store';
+import { openHistory, type History } from './history/history';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { createTurns } from './runtime/turns';
@@ -29,7 +30,7 @@ interface Ready {
   opened: OpenedSession;
   matrix: ItemMatrix;
   catalog: CatalogIndex;
-  store: HistoryStore;
+  store: History;
   profile: ShopperProfile;
   loraFeeds: Record<string, Tensor>;
   buffers: EncoderInputBuffers;
@@ -65,7 +66,12 @@ export class RecommenderService implements EngineApi {
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
 
-  async init(config: EngineConfig, onProgress?: (p: Progress) => void, onAdapterEvent?: (event: AdapterWireEvent) => void): Promise<ReadyInfo> {
+  async init(
+    config: EngineConfig,
+    onProgress?: (p: Progress) => void,
+    onAdapterEvent?: (event: AdapterWireEvent) => void,
+    onStorageChange?: (info: StorageInfo) => void,
+  ): Promise<ReadyInfo> {
     if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
     if (config.lifeLock && globalThis.navigator?.locks) {
       // Held until this worker dies; the client waits on it to learn of our death.
@@ -78,12 +84,18 @@ export class RecommenderService implements EngineApi {
     const catalog = new CatalogIndex(model.catalog);
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
-    const [opened, store] = await Promise.all([
+    const [opened, openedHistory] = await Promise.all([
       openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
-      HistoryStore.open(config.storageName, config.historyCap),
+      openHistory({
+        name: config.storageName,
+        cap: config.historyCap,
+        preference: config.storage,
+        onChange: (info) => void Promise.resolve(onStorageChange?.(info)).catch(() => undefined),
+      }),
     ]);
+    const store = openedHistory.history;
     const profile = new ShopperProfile(manifest.maxLen);
-    profile.add(await store.all());
+    profile.add(openedHistory.events);
     const loraFeeds: Record<string, Tensor> = {};
     const rank = manifest.lora?.rank ?? 0;
     for (const t of manifest.lora?.targets ?? []) {
@@ -123,7 +135,7 @@ export class RecommenderService implements EngineApi {
     const info: ReadyInfo = {
       backend: opened.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
-      history: { events: await store.count() },
+      history: { events: openedHistory.events.length, storage: openedHistory.info },
       ...(eager ? { search: eager.info } : {}),
       ...(adapters ? { adapter: adapters.info } : {}),
     };

@@ -9,11 +9,12 @@ import { installErrorTransfer } from '../../src/error-transfer';
 import type { EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../../src/protocol';
 import type { Progress } from '../../src/progress';
 import type { StoredEvent, TrackEvent } from '../../src/events';
+import type { StorageInfo, StoragePreference } from '../../src/storage';
 
 const READY: ReadyInfo = {
   backend: { name: 'wasm', threads: 1, reason: 'test', skipped: [{ name: 'webgpu', reason: 'none in Node' }] },
   model: { name: 'fake', dim: 4, maxLen: 3, items: 2, sha256: 'ab', scorer: 'js' },
-  history: { events: 0 },
+  history: { events: 0, storage: { kind: 'indexeddb', skipped: 0 } },
 };
 
 /** An engine that behaves as the test needs; it speaks the real protocol. */
@@ -22,8 +23,10 @@ class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems'
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];
   hang = false;
-  async init(config: EngineConfig, onProgress?: (p: Progress) => void): Promise<ReadyInfo> {
+  storageChange: ((info: StorageInfo) => void) | undefined;
+  async init(config: EngineConfig, onProgress?: (p: Progress) => void, _onAdapter?: unknown, onStorageChange?: (info: StorageInfo) => void): Promise<ReadyInfo> {
     this.config = config;
+    this.storageChange = onStorageChange;
     await onProgress?.({ status: 'initiate', file: 'manifest.json' });
     await onProgress?.({ status: 'done', file: 'manifest.json', bytes: 10 });
     await onProgress?.({ status: 'ready', backend: 'wasm' });
@@ -54,7 +57,7 @@ class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems'
 const open: Recommender[] = [];
 afterEach(() => open.splice(0).forEach((r) => r.dispose()));
 
-async function connect(options: { storageName?: string; callTimeoutMs?: number } = {}) {
+async function connect(options: { storageName?: string; callTimeoutMs?: number; storage?: StoragePreference } = {}) {
   installErrorTransfer();
   const engine = new FakeEngine();
   const channel = new MessageChannel();
@@ -78,6 +81,21 @@ async function connect(options: { storageName?: string; callTimeoutMs?: number }
 }
 
 describe('client ↔ engine over a MessageChannel', () => {
+  it('reports where the history is, and a move to memory as a storagechange event', async () => {
+    const { engine, recommender } = await connect();
+    expect(engine.config!.storage).toBe('auto');
+    expect(recommender.storage).toBe('indexeddb');
+    const seen = new Promise<StorageInfo>((resolve) => recommender.addEventListener('storagechange', (e) => resolve(e.storage)));
+    await engine.storageChange!({ kind: 'memory', reason: 'deleted', skipped: 0 });
+    expect(await seen).toEqual({ kind: 'memory', reason: 'deleted', skipped: 0 });
+    expect(recommender.storage).toBe('memory');
+    expect(recommender.storageInfo.reason).toBe('deleted');
+  });
+
+  it('refuses an unknown storage preference', async () => {
+    await expect(connect({ storage: 'disk' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('resolves once the engine is ready and passes resolved options', async () => {
     const { engine, recommender, progress } = await connect();
     expect(recommender.backend.skipped[0]!.name).toBe('webgpu');

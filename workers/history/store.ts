@@ -5,15 +5,17 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { LocalshelfError } from '../../src/errors';
 import type { StoredEvent } from '../../src/events';
+import type { History } from './history';
 
 interface HistorySchema extends DBSchema {
   events: { key: number; value: StoredEvent };
   meta: { key: string; value: unknown };
 }
 
-const VERSION = 1;
+/** Schema version of the history database. A newer localshelf that changes the schema raises it. */
+export const HISTORY_DB_VERSION = 1;
 
-function storageError(what: string, cause: unknown): LocalshelfError {
+export function storageError(what: string, cause: unknown): LocalshelfError {
   const name = (cause as DOMException)?.name;
   if (name === 'QuotaExceededError') {
     return new LocalshelfError('QUOTA_EXCEEDED', `${what}: the device storage quota is exhausted; nothing was written`, { cause });
@@ -21,7 +23,8 @@ function storageError(what: string, cause: unknown): LocalshelfError {
   return new LocalshelfError('STORAGE', `${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }
 
-export class HistoryStore {
+export class HistoryStore implements History {
+  readonly kind = 'indexeddb' as const;
   readonly #db: IDBPDatabase<HistorySchema>;
   readonly #cap: number;
 
@@ -30,22 +33,40 @@ export class HistoryStore {
     this.#cap = cap;
   }
 
-  /** Opens (or creates) the database `name`. @throws LocalshelfError `STORAGE` */
-  static async open(name: string, cap: number): Promise<HistoryStore> {
+  /**
+   * Opens (or creates) the database `name`. `onLost` is called once if the connection is taken away later: another
+   * tab asks for a newer version or deletes the database (this connection must then be closed, or that tab waits),
+   * or the browser closes it (storage evicted or cleared).
+   * @throws LocalshelfError `STORAGE` (also for a database of a newer schema, or one that is not a history)
+   */
+  static async open(name: string, cap: number, onLost: (reason: string) => void = () => undefined): Promise<HistoryStore> {
+    if (typeof indexedDB === 'undefined') throw new LocalshelfError('STORAGE', 'IndexedDB is not available in this browser or context');
+    let db: IDBPDatabase<HistorySchema>;
     try {
-      const db = await openDB<HistorySchema>(name, VERSION, {
+      db = await openDB<HistorySchema>(name, HISTORY_DB_VERSION, {
         upgrade(database) {
           database.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
           database.createObjectStore('meta');
         },
         blocked() {
-          /* an older tab holds the database open; open() waits */
+          /* an older tab holds the database open; it is asked to close (versionchange) and open() waits */
+        },
+        blocking() {
+          onLost('another tab opened a newer version of the history database, or deleted it');
+        },
+        terminated() {
+          onLost('the browser closed the history database (site data cleared or storage evicted)');
         },
       });
-      return new HistoryStore(db, cap);
     } catch (cause) {
-      throw storageError(`could not open the history database "${name}"`, cause);
+      const why = (cause as DOMException)?.name === 'VersionError' ? ' (it was written by a newer version of localshelf)' : '';
+      throw storageError(`could not open the history database "${name}"${why}`, cause);
     }
+    if (!db.objectStoreNames.contains('events') || !db.objectStoreNames.contains('meta')) {
+      db.close();
+      throw new LocalshelfError('STORAGE', `the IndexedDB database "${name}" exists but is not a localshelf history (no events store)`);
+    }
+    return new HistoryStore(db, cap);
   }
 
   /**
@@ -101,7 +122,11 @@ export class HistoryStore {
   }
 
   async count(): Promise<number> {
-    return this.#db.count('events');
+    try {
+      return await this.#db.count('events');
+    } catch (cause) {
+      throw storageError('could not count the history', cause);
+    }
   }
 
   async clear(): Promise<void> {
