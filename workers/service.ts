@@ -16,6 +16,7 @@ import { topK } from './engine/score';
 import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
+import { HistoryPeers } from './history/peers';
 import { openSession, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { createTurns } from './runtime/turns';
@@ -31,6 +32,7 @@ interface Ready {
   matrix: ItemMatrix;
   catalog: CatalogIndex;
   store: History;
+  peers: HistoryPeers;
   profile: ShopperProfile;
   loraFeeds: Record<string, Tensor>;
   buffers: EncoderInputBuffers;
@@ -96,6 +98,7 @@ export class RecommenderService implements EngineApi {
     const store = openedHistory.history;
     const profile = new ShopperProfile(manifest.maxLen);
     profile.add(openedHistory.events);
+    const peers = new HistoryPeers(config.storageName, { added: (events) => profile.add(events), cleared: () => profile.clear() });
     const loraFeeds: Record<string, Tensor> = {};
     const rank = manifest.lora?.rank ?? 0;
     for (const t of manifest.lora?.targets ?? []) {
@@ -124,6 +127,7 @@ export class RecommenderService implements EngineApi {
       matrix,
       catalog,
       store,
+      peers,
       profile,
       loraFeeds,
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
@@ -183,6 +187,7 @@ export class RecommenderService implements EngineApi {
     const valid = events.map((e) => validateEvent(e)); // all or nothing: one bad event stores none
     const { stored } = await ready.store.append(valid);
     ready.profile.add(stored);
+    ready.peers.added(stored);
     return stored.length;
   }
 
@@ -313,6 +318,7 @@ export class RecommenderService implements EngineApi {
     const ready = this.#need();
     await ready.store.clear();
     ready.profile.clear();
+    ready.peers.cleared();
   }
 
   abort(callId: number, reason?: string): void {
