@@ -5,7 +5,7 @@
  */
 import { fromWireError, type LocalshelfError } from './errors';
 import type { AdapterSyncWire, AdapterWire, AdapterWireEvent } from './protocol';
-import type { StorageChangeEvent } from './storage';
+import type { BackendChangeEvent, StorageChangeEvent } from './engine-events';
 
 /** The active LoRA adapter. */
 export interface AdapterInfo {
@@ -67,6 +67,7 @@ export interface RecommenderEventMap {
   adapterchange: AdapterChangeEvent;
   adaptererror: AdapterErrorEvent;
   storagechange: StorageChangeEvent;
+  backendchange: BackendChangeEvent;
 }
 
 /** Public view of a wire report. */

@@ -10,7 +10,8 @@ import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
 import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from './protocol';
 import type { Progress } from './progress';
-import { StorageLink, type StorageInfo, type StorageKind } from './storage';
+import { EngineEventLink } from './engine-events';
+import type { StorageInfo, StorageKind } from './storage';
 import { resolveSearchOptions, type AddItemsResult, type NewItem, type SearchOptions, type SearchRequest, type SearchResult } from './search';
 
 /** Per-call options every async method takes. */
@@ -59,13 +60,13 @@ export class Recommender extends EventTarget {
   #callId = 0;
   #disposed = false;
   readonly #adapters: AdapterLink;
-  readonly #storage: StorageLink;
+  readonly #events: EngineEventLink;
 
   /** @internal use {@link createRecommender} */
-  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo, adapters = new AdapterLink(), storage = new StorageLink()) {
+  constructor(worker: Worker, remote: Remote<EngineApi>, guard: CallGuard, options: ResolvedOptions, ready: ReadyInfo, adapters = new AdapterLink(), events = new EngineEventLink()) {
     super();
-    this.#storage = storage;
-    storage.attach(this, ready.history.storage);
+    this.#events = events;
+    events.attach(this, { storage: ready.history.storage, backend: ready.backend });
     this.#adapters = adapters;
     adapters.update(ready.adapter);
     adapters.attach(this);
@@ -88,12 +89,15 @@ export class Recommender extends EventTarget {
 
   /** {@link Recommender.storage} with the reason for memory and the count of unreadable records skipped at start-up. */
   get storageInfo(): StorageInfo {
-    return this.#storage.info!;
+    return this.#events.storage!;
   }
 
-  /** Which backend runs the encoder and why the other was skipped. */
+  /**
+   * Which backend runs the encoder and why the other was skipped. It changes (firing `backendchange`) when the
+   * WebGPU device is lost and the encoder moves to WASM.
+   */
   get backend(): BackendInfo {
-    return this.#ready.backend;
+    return this.#events.backend!;
   }
 
   /** The loaded model: name, dimensions, catalog size, the encoder's sha256, and what scores the catalog (`scorer`). */
@@ -318,7 +322,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
   const { initTimeoutMs, callTimeoutMs, ...engineConfig } = resolved;
   void callTimeoutMs;
   const adapters = new AdapterLink();
-  const storage = new StorageLink();
+  const events = new EngineEventLink();
   try {
     const ready = await guard.run(
       async () => {
@@ -326,7 +330,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
           { ...engineConfig, lifeLock, search, ...(resolved.adapters ? { hidden: pageHidden() } : {}) },
           onProgress ? proxy((p: Progress) => onProgress(p)) : undefined,
           resolved.adapters ? proxy(adapters.receive) : undefined,
-          proxy(storage.receive),
+          proxy(events.receive),
         );
         watchLifeLock(guard, lifeLock);
         return info;
@@ -335,7 +339,7 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
     ).catch((error: unknown) => {
       throw guard.fatal ?? error;
     });
-    return new Recommender(worker, remote, guard, resolved, ready, adapters, storage);
+    return new Recommender(worker, remote, guard, resolved, ready, adapters, events);
   } catch (error) {
     worker.terminate();
     throw error;

@@ -38,5 +38,6 @@ export {
   type RecommenderEventMap,
 } from './adapters';
 export type { Progress } from './progress';
-export { STORAGE_PREFERENCES, StorageChangeEvent, type StorageInfo, type StorageKind, type StoragePreference } from './storage';
+export { BackendChangeEvent, StorageChangeEvent } from './engine-events';
+export { STORAGE_PREFERENCES, type StorageInfo, type StorageKind, type StoragePreference } from './storage';
 export type { BackendInfo, CatalogItem, OmitPolicy, ReadyInfo, Recommendation, RecommendRequest, RecommendResult, SearchInfo } from './protocol';

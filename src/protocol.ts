@@ -121,13 +121,18 @@ export type EngineConfig = Omit<ResolvedOptions, 'initTimeoutMs' | 'callTimeoutM
   hidden?: boolean;
 };
 
+/** What the worker reports after start-up (see src/engine-events.ts). */
+export type EngineEvent =
+  | { type: 'storage'; storage: StorageInfo }
+  | { type: 'backend'; backend: BackendInfo; previous: BackendInfo; recoveryMs: number };
+
 /** The API the worker exposes through comlink. `callId` ties a call to an abort request. */
 export interface EngineApi {
   init(
     config: EngineConfig,
     onProgress?: (p: Progress) => void,
     onAdapterEvent?: (event: AdapterWireEvent) => void,
-    onStorageChange?: (info: StorageInfo) => void,
+    onEngineEvent?: (event: EngineEvent) => void,
   ): Promise<ReadyInfo>;
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;

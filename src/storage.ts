@@ -21,33 +21,3 @@ export interface StorageInfo {
   /** Stored records skipped at start-up because they were not valid events (a damaged or foreign record). */
   readonly skipped: number;
 }
-
-/**
- * Dispatched on the `Recommender` when the history moves from IndexedDB to memory while it runs: the database was
- * deleted or evicted, or a newer localshelf in another tab upgraded it (this tab closes its connection at once so
- * the other is not blocked). Recommendations go on from the events in memory; later events are not persisted.
- */
-export class StorageChangeEvent extends Event {
-  readonly storage: StorageInfo;
-
-  constructor(storage: StorageInfo) {
-    super('storagechange');
-    this.storage = storage;
-  }
-}
-
-/** Holds the latest storage report from the worker (some may come before the `Recommender` exists) and dispatches changes. */
-export class StorageLink {
-  info: StorageInfo | undefined;
-  #target: EventTarget | undefined;
-
-  readonly receive = (info: StorageInfo): void => {
-    this.info = info;
-    this.#target?.dispatchEvent(new StorageChangeEvent(info));
-  };
-
-  attach(target: EventTarget, atReady: StorageInfo): void {
-    this.info ??= atReady;
-    this.#target = target;
-  }
-}

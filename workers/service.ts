@@ -6,8 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { StorageInfo } from '../src/storage';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, OmitPolicy, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, OmitPolicy, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -17,7 +16,7 @@ import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
 import { HistoryPeers } from './history/peers';
-import { openSession, type OpenedSession } from './runtime/backend';
+import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { createTurns } from './runtime/turns';
 import { historyRows, offlineAssets, startSearch, type StartedSearch } from './search/bridge';
@@ -45,6 +44,9 @@ interface Ready {
   adapters?: AdapterHost<Tensor>;
 }
 
+/** Thrown into an encoder run that was in flight when the GPU device was lost; the run is retried on WASM. */
+const DEVICE_LOST = Symbol('device lost');
+
 /** Search is built this long after start-up when no call has asked for it sooner. */
 const SEARCH_WARM_DELAY_MS = 300;
 
@@ -67,12 +69,14 @@ export class RecommenderService implements EngineApi {
   /** Search, once its build has started (reset after a failed build, so the next call tries again). */
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
+  /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
+  #toWasm: Promise<void> | undefined;
 
   async init(
     config: EngineConfig,
     onProgress?: (p: Progress) => void,
     onAdapterEvent?: (event: AdapterWireEvent) => void,
-    onStorageChange?: (info: StorageInfo) => void,
+    onEngineEvent?: (event: EngineEvent) => void,
   ): Promise<ReadyInfo> {
     if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
     if (config.lifeLock && globalThis.navigator?.locks) {
@@ -92,7 +96,7 @@ export class RecommenderService implements EngineApi {
         name: config.storageName,
         cap: config.historyCap,
         preference: config.storage,
-        onChange: (info) => void Promise.resolve(onStorageChange?.(info)).catch(() => undefined),
+        onChange: (storage) => void Promise.resolve(onEngineEvent?.({ type: 'storage', storage })).catch(() => undefined),
       }),
     ]);
     const store = openedHistory.history;
@@ -144,6 +148,7 @@ export class RecommenderService implements EngineApi {
       ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = { ...ready, info };
+    if (opened.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
     searchStart.quiet();
     onProgress?.({ status: 'ready', backend: opened.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
@@ -257,6 +262,29 @@ export class RecommenderService implements EngineApi {
     return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
   }
 
+  /**
+   * When the GPU device is lost, the encoder moves to WASM on the runtime already loaded; runs in flight and runs
+   * started meanwhile wait for the move and run there. The page hears of it as a `backendchange` event.
+   */
+  #watchDevice(device: GPUDevice, encoderBytes: Uint8Array, onEngineEvent?: (event: EngineEvent) => void): void {
+    void device.lost.then((lost) => {
+      const ready = this.#ready;
+      if (!ready || ready.opened.device !== device) return;
+      const started = performance.now();
+      const previous = ready.opened.info;
+      const why = `the WebGPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''}); the encoder runs on WASM since`;
+      this.#toWasm = reopenOnWasm(ready.opened, encoderBytes, why).then((opened) => {
+        const old = ready.opened.session;
+        ready.opened = opened;
+        ready.info.backend = opened.info;
+        void old.release().catch(() => undefined);
+        const event: EngineEvent = { type: 'backend', backend: opened.info, previous, recoveryMs: performance.now() - started };
+        void Promise.resolve(onEngineEvent?.(event)).catch(() => undefined);
+      });
+      this.#toWasm.catch(() => undefined);
+    });
+  }
+
   /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
   #encode(ready: Ready, history: HistoryEvent[], lora = this.#weights(ready).feeds): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
@@ -268,7 +296,19 @@ export class RecommenderService implements EngineApi {
         [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
       };
       try {
-        const out = await ready.opened.session.run(feeds);
+        if (this.#toWasm) await this.#toWasm;
+        const device = ready.opened.device;
+        const running = ready.opened.session.run(feeds);
+        let out: InferenceSession.ReturnType;
+        try {
+          // A run on a lost device may never settle: the loss ends the wait, and the run goes again on WASM.
+          out = device ? await Promise.race([running, device.lost.then(() => Promise.reject(DEVICE_LOST))]) : await running;
+        } catch (error) {
+          if (!device || !this.#toWasm) throw error;
+          running.catch(() => undefined);
+          await this.#toWasm;
+          out = await ready.opened.session.run(feeds);
+        }
         const user = out[ENCODER_OUTPUT];
         if (!user) throw new Error(`the encoder has no output "${ENCODER_OUTPUT}"`);
         return (await user.getData()) as Float32Array;

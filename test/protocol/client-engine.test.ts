@@ -6,7 +6,7 @@ import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRecommender, isLocalshelfError, LocalshelfError, type Recommender } from '../../src/index';
 import { installErrorTransfer } from '../../src/error-transfer';
-import type { EngineApi, EngineConfig, ReadyInfo, RecommendRequest, RecommendResult } from '../../src/protocol';
+import type { EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult } from '../../src/protocol';
 import type { Progress } from '../../src/progress';
 import type { StoredEvent, TrackEvent } from '../../src/events';
 import type { StorageInfo, StoragePreference } from '../../src/storage';
@@ -23,10 +23,10 @@ class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems'
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];
   hang = false;
-  storageChange: ((info: StorageInfo) => void) | undefined;
-  async init(config: EngineConfig, onProgress?: (p: Progress) => void, _onAdapter?: unknown, onStorageChange?: (info: StorageInfo) => void): Promise<ReadyInfo> {
+  engineEvent: ((event: EngineEvent) => void) | undefined;
+  async init(config: EngineConfig, onProgress?: (p: Progress) => void, _onAdapter?: unknown, onEngineEvent?: (event: EngineEvent) => void): Promise<ReadyInfo> {
     this.config = config;
-    this.storageChange = onStorageChange;
+    this.engineEvent = onEngineEvent;
     await onProgress?.({ status: 'initiate', file: 'manifest.json' });
     await onProgress?.({ status: 'done', file: 'manifest.json', bytes: 10 });
     await onProgress?.({ status: 'ready', backend: 'wasm' });
@@ -86,10 +86,22 @@ describe('client ↔ engine over a MessageChannel', () => {
     expect(engine.config!.storage).toBe('auto');
     expect(recommender.storage).toBe('indexeddb');
     const seen = new Promise<StorageInfo>((resolve) => recommender.addEventListener('storagechange', (e) => resolve(e.storage)));
-    await engine.storageChange!({ kind: 'memory', reason: 'deleted', skipped: 0 });
+    await engine.engineEvent!({ type: 'storage', storage: { kind: 'memory', reason: 'deleted', skipped: 0 } });
     expect(await seen).toEqual({ kind: 'memory', reason: 'deleted', skipped: 0 });
     expect(recommender.storage).toBe('memory');
     expect(recommender.storageInfo.reason).toBe('deleted');
+  });
+
+  it('updates backend and fires backendchange when the worker moves the encoder to another backend', async () => {
+    const { engine, recommender } = await connect();
+    const previous = recommender.backend;
+    const seen = new Promise<{ name: string; previous: string; recoveryMs: number }>((resolve) =>
+      recommender.addEventListener('backendchange', (e) => resolve({ name: e.backend.name, previous: e.previous.name, recoveryMs: e.recoveryMs })),
+    );
+    const backend = { name: 'wasm' as const, threads: 1, reason: 'device lost', skipped: [] };
+    await engine.engineEvent!({ type: 'backend', backend, previous: { ...previous, name: 'webgpu' }, recoveryMs: 12 });
+    expect(await seen).toEqual({ name: 'wasm', previous: 'wasm', recoveryMs: 12 });
+    expect(recommender.backend.reason).toBe('device lost');
   });
 
   it('refuses an unknown storage preference', async () => {

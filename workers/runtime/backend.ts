@@ -13,6 +13,8 @@ export interface OpenedSession {
   ort: Ort;
   session: InferenceSession;
   info: BackendInfo;
+  /** The GPU device on the WebGPU path: its `lost` promise tells the engine to move to WASM. */
+  device?: GPUDevice;
 }
 
 export interface OpenSessionOptions {
@@ -72,14 +74,38 @@ async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; sessio
   return { ort, session, threads };
 }
 
-async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Promise<{ ort: Ort; session: InferenceSession }> {
+async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Promise<{ ort: Ort; session: InferenceSession; device: GPUDevice }> {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = wasmThreads(options.threads);
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
   (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
   const session = await ort.InferenceSession.create(options.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-  return { ort, session };
+  const device = (await ort.env.webgpu.device) as GPUDevice;
+  return { ort, session, device };
+}
+
+/**
+ * The encoder on WASM with the runtime already loaded (after the WebGPU device was lost): the JSEP build of
+ * onnxruntime-web runs the CPU provider too, so no second runtime is downloaded.
+ * @throws LocalshelfError `BACKEND_UNAVAILABLE`
+ */
+export async function reopenOnWasm(opened: OpenedSession, model: Uint8Array, why: string): Promise<OpenedSession> {
+  try {
+    const session = await opened.ort.InferenceSession.create(model, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION,
+      logSeverityLevel: 3,
+    });
+    const threads = opened.ort.env.wasm.numThreads ?? 1;
+    return {
+      ort: opened.ort,
+      session,
+      info: { name: 'wasm', threads, reason: why, skipped: [{ name: 'webgpu', reason: why }], ...(opened.info.adapter ? { adapter: opened.info.adapter } : {}) },
+    };
+  } catch (cause) {
+    throw new LocalshelfError('BACKEND_UNAVAILABLE', `the WASM backend failed to start after the WebGPU device was lost: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
 }
 
 /**
@@ -100,9 +126,9 @@ export async function openSession(options: OpenSessionOptions): Promise<OpenedSe
     }
     if (probe.adapter && !skipReason) {
       try {
-        const { ort, session } = await openWebGpu(options, probe.adapter);
+        const { ort, session, device } = await openWebGpu(options, probe.adapter);
         const reason = forced ? 'forced by backend: "webgpu"' : 'a hardware WebGPU adapter is available';
-        return { ort, session, info: { name: 'webgpu', threads: 1, reason, skipped, adapter: adapterDescription } };
+        return { ort, session, device, info: { name: 'webgpu', threads: 1, reason, skipped, adapter: adapterDescription } };
       } catch (cause) {
         if (forced) throw new LocalshelfError('BACKEND_UNAVAILABLE', `WebGPU was forced but failed: ${(cause as Error).message}`, { cause });
         skipReason = `WebGPU session failed: ${(cause as Error).message}`;
