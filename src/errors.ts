@@ -120,3 +120,20 @@ export function asLocalshelfError(error: unknown, code: ErrorCode, message: stri
   if (isLocalshelfError(error)) return error;
   return new LocalshelfError(code, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
+
+/**
+ * `value` as text for an error message, whatever it is: `String()` throws on an object without a prototype or
+ * with a throwing `toString`, which would turn a typed error into a TypeError.
+ */
+export function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+    if (typeof value === 'object' && value !== null) {
+      const text = JSON.stringify(value);
+      return text === undefined ? Object.prototype.toString.call(value) : text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    }
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -2,7 +2,7 @@
  * Options of `createRecommender()`, their defaults, and their one-time resolution. Nothing is read from
  * globals: every instance carries its own configuration.
  */
-import { LocalshelfError } from './errors';
+import { LocalshelfError, describeValue } from './errors';
 import type { Progress } from './progress';
 import { STORAGE_PREFERENCES, type StoragePreference } from './storage';
 
@@ -115,7 +115,7 @@ export interface ResolvedOptions {
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `${name} must be a positive integer; got ${String(value)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `${name} must be a positive integer; got ${describeValue(value)}`);
   }
   return value;
 }
@@ -124,14 +124,14 @@ function absolute(url: string | URL, name: string, base: string): string {
   try {
     return new URL(String(url), base).href;
   } catch (cause) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${String(url)}`, { cause });
+    throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${describeValue(url)}`, { cause });
   }
 }
 
 function storagePreference(value: unknown): StoragePreference {
   if (value === undefined) return 'auto';
   if (!(STORAGE_PREFERENCES as readonly unknown[]).includes(value)) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `options.storage must be one of ${STORAGE_PREFERENCES.join(', ')}; got ${String(value)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.storage must be one of ${STORAGE_PREFERENCES.join(', ')}; got ${describeValue(value)}`);
   }
   return value as StoragePreference;
 }
@@ -144,7 +144,7 @@ export function resolveOptions(options: RecommenderOptions, base: string): Resol
   if (options.model === undefined) throw new LocalshelfError('INVALID_ARGUMENT', 'options.model (URL of manifest.json) is required');
   const backend = options.backend ?? 'auto';
   if (!(BACKENDS as readonly string[]).includes(backend)) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `options.backend must be one of ${BACKENDS.join(', ')}; got ${String(backend)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.backend must be one of ${BACKENDS.join(', ')}; got ${describeValue(backend)}`);
   }
   const modelUrl = absolute(options.model, 'options.model', base);
   const files: ResolvedOptions['files'] = {};
@@ -186,11 +186,11 @@ export function resolveAdapterOptions(options: AdapterOptions, base: string): Re
   }
   const jitter = options.jitter ?? 0.2;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.jitter must be a number in [0, 1]; got ${String(jitter)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.jitter must be a number in [0, 1]; got ${describeValue(jitter)}`);
   }
   const initialDelayMs = options.initialDelayMs ?? 10_000;
   if (typeof initialDelayMs !== 'number' || !Number.isInteger(initialDelayMs) || initialDelayMs < 0) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.initialDelayMs must be a non-negative integer; got ${String(initialDelayMs)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.adapters.initialDelayMs must be a non-negative integer; got ${describeValue(initialDelayMs)}`);
   }
   const intervalMs = positiveInt(options.intervalMs, 'options.adapters.intervalMs', 6 * 3_600_000);
   return {

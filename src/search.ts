@@ -2,7 +2,7 @@
  * Public types of search and run-time catalog additions, and the one-time resolution of the search options.
  * The work happens in the worker (`workers/search/`); this file stays small because it ships on the main thread.
  */
-import { LocalshelfError } from './errors';
+import { LocalshelfError, describeValue } from './errors';
 import type { CatalogItem } from './protocol';
 
 /** Which ONNX file of the text model folder runs (`onnx/model_quantized.onnx` for `'q8'`; names as transformers.js exports them). */
@@ -137,7 +137,7 @@ function folderUrl(value: string | URL, name: string, base: string): string {
   try {
     href = new URL(String(value), base).href;
   } catch (cause) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${String(value)}`, { cause });
+    throw new LocalshelfError('INVALID_ARGUMENT', `${name} is not a valid URL: ${describeValue(value)}`, { cause });
   }
   return href.endsWith('/') ? href : `${href}/`;
 }
@@ -148,11 +148,12 @@ export function resolveSearchOptions(options: SearchOptions | undefined, base: s
   if (typeof o !== 'object' || o === null) throw new LocalshelfError('INVALID_ARGUMENT', 'options.search must be an object');
   const textDtype = o.textDtype ?? 'q8';
   if (!(TEXT_DTYPES as readonly string[]).includes(textDtype)) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textDtype must be one of ${TEXT_DTYPES.join(', ')}; got ${String(textDtype)}`);
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textDtype must be one of ${TEXT_DTYPES.join(', ')}; got ${describeValue(textDtype)}`);
   }
   let textModel: ResolvedSearchOptions['textModel'];
   if (o.textModel === false) textModel = false;
   else if (o.textModel !== undefined) {
+    if (typeof o.textModel !== 'string' && !(o.textModel instanceof URL)) throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textModel must be a URL, a model id or false; got ${describeValue(o.textModel)}`);
     const raw = String(o.textModel);
     if (MODEL_ID.test(raw)) {
       const root = folderUrl(o.textModelPath ?? '/models/', 'options.search.textModelPath', base);
@@ -164,7 +165,7 @@ export function resolveSearchOptions(options: SearchOptions | undefined, base: s
     try {
       textVectors = new URL(String(o.textVectors), base).href;
     } catch (cause) {
-      throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textVectors is not a valid URL: ${String(o.textVectors)}`, { cause });
+      throw new LocalshelfError('INVALID_ARGUMENT', `options.search.textVectors is not a valid URL: ${describeValue(o.textVectors)}`, { cause });
     }
   }
   if (o.eager !== undefined && typeof o.eager !== 'boolean') throw new LocalshelfError('INVALID_ARGUMENT', 'options.search.eager must be a boolean');

@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, OmitPolicy, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -15,6 +15,7 @@ import { topK } from './engine/score';
 import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
+import { checkRecommendRequest, type CheckedRecommendRequest } from './recommend-request';
 import { HistoryPeers } from './history/peers';
 import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
@@ -49,18 +50,6 @@ const DEVICE_LOST = Symbol('device lost');
 
 /** Search is built this long after start-up when no call has asked for it sooner. */
 const SEARCH_WARM_DELAY_MS = 300;
-
-const OMIT_POLICIES: readonly OmitPolicy[] = ['history', 'purchased', 'none'];
-
-/** @throws LocalshelfError `INVALID_ARGUMENT` for an unknown `omit` (or the 0.1 `includePurchased`). */
-function checkOmit(request: RecommendRequest): void {
-  if ('includePurchased' in request) {
-    throw new LocalshelfError('INVALID_ARGUMENT', "includePurchased was replaced by omit: use omit: 'none' to include bought items, omit: 'purchased' for the 0.1 default");
-  }
-  if (request.omit !== undefined && !(OMIT_POLICIES as readonly string[]).includes(request.omit)) {
-    throw new LocalshelfError('INVALID_ARGUMENT', `omit must be one of ${OMIT_POLICIES.join(', ')}; got ${String(request.omit)}`);
-  }
-}
 
 export class RecommenderService implements EngineApi {
   #ready: Ready | undefined;
@@ -199,14 +188,13 @@ export class RecommenderService implements EngineApi {
   async recommend(request: RecommendRequest, callId: number): Promise<RecommendResult> {
     const ready = this.#need();
     const started = performance.now();
-    const k = request.k ?? 10;
-    if (!Number.isInteger(k) || k <= 0 || k > 1000) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..1000; got ${String(k)}`);
-    checkOmit(request);
+    const checked = checkRecommendRequest(request);
+    const k = checked.k;
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
     try {
-      const mask = this.#exclusionMask(ready, request);
+      const mask = this.#exclusionMask(ready, checked);
       const history: HistoryEvent[] = [];
       for (const e of ready.profile.recent) {
         const row = ready.catalog.row(e.itemId);
@@ -227,27 +215,23 @@ export class RecommenderService implements EngineApi {
     }
   }
 
-  #exclusionMask(ready: Ready, request: RecommendRequest): Uint8Array {
+  #exclusionMask(ready: Ready, request: CheckedRecommendRequest): Uint8Array {
     const mask = new Uint8Array(ready.catalog.size);
-    const allow = request.filter?.ids;
-    if (allow !== undefined) {
-      if (!Array.isArray(allow)) throw new LocalshelfError('INVALID_ARGUMENT', 'filter.ids must be an array of item ids');
+    const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? ready.catalog.row(id) : undefined);
+    if (request.allow !== undefined) {
       mask.fill(1);
-      for (const id of allow) {
-        const row = ready.catalog.row(id);
+      for (const id of request.allow) {
+        const row = rowOf(id);
         if (row !== undefined) mask[row] = 0;
       }
     }
-    const exclude = request.exclude ?? [];
-    if (!Array.isArray(exclude)) throw new LocalshelfError('INVALID_ARGUMENT', 'exclude must be an array of item ids');
-    const drop = (id: string): void => {
-      const row = ready.catalog.row(id);
+    const drop = (id: unknown): void => {
+      const row = rowOf(id);
       if (row !== undefined) mask[row] = 1;
     };
-    exclude.forEach(drop);
-    const omit = request.omit ?? 'history';
-    if (omit === 'history') ready.profile.interacted.forEach(drop);
-    else if (omit === 'purchased') ready.profile.purchased.forEach(drop);
+    request.exclude.forEach(drop);
+    if (request.omit === 'history') ready.profile.interacted.forEach(drop);
+    else if (request.omit === 'purchased') ready.profile.purchased.forEach(drop);
     return mask;
   }
 

@@ -5,7 +5,7 @@
  *
  * Pure: no DOM, no Node APIs.
  */
-import { LocalshelfError } from '../../src/errors';
+import { LocalshelfError, describeValue } from '../../src/errors';
 import { canonicalBytes } from './canonical-json';
 import { decodeUtf8Strict, isSha256Hex } from './bytes';
 
@@ -168,7 +168,7 @@ function checkRoot(signed: Record<string, unknown>): void {
     if (new Set(spec.keyids).size !== spec.keyids.length) throw malformed(`root.roles.${role}.keyids has duplicates`);
     for (const keyid of spec.keyids) {
       if (typeof keyid !== 'string' || !Object.hasOwn(keys, keyid)) {
-        throw malformed(`root.roles.${role} names unknown key ${String(keyid)}`);
+        throw malformed(`root.roles.${role} names unknown key ${describeValue(keyid)}`);
       }
     }
     positiveInt(spec.threshold, `root.roles.${role}.threshold`);

@@ -5,7 +5,7 @@
  *
  * Pure compute: no DOM, no worker APIs; runs in Node and in a worker.
  */
-import { LocalshelfError } from '../../src/errors';
+import { LocalshelfError, describeValue } from '../../src/errors';
 import { dequantizeRow, type ItemMatrix } from './item-matrix';
 
 /** Encoder input names, as in the ONNX graph. */
@@ -87,7 +87,7 @@ export function buildEncoderBatch(
       const event = history[start + k]!;
       const type = event.type;
       if (type !== 1 && type !== 2 && type !== 3 && type !== 4) {
-        throw new LocalshelfError('INVALID_ARGUMENT', `event type ${String(type)} is not one of 1, 2, 3, 4`);
+        throw new LocalshelfError('INVALID_ARGUMENT', `event type ${describeValue(type)} is not one of 1, 2, 3, 4`);
       }
       const pos = b * maxLen + pad + k;
       dequantizeRow(matrix, event.row, itemVectors, pos * dim);

@@ -2,7 +2,7 @@
  * Loads a model folder (docs/artifacts.md): the manifest, then the encoder, item matrix and catalog, each
  * checked against the manifest before anything uses it.
  */
-import { LocalshelfError } from '../../src/errors';
+import { LocalshelfError, describeValue } from '../../src/errors';
 import type { Progress } from '../../src/progress';
 import { parseItemMatrix, type ItemMatrix } from '../engine/item-matrix';
 import { fetchFile } from './fetch-file';
@@ -64,14 +64,40 @@ export function checkManifest(m: unknown): Manifest {
   const x = m as Partial<Manifest> | null;
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
   if (!x || typeof x !== 'object') throw corrupt('manifest.json is not an object');
-  if (x.format !== 1) throw corrupt(`manifest.json format ${String(x.format)} is not supported (expected 1)`);
+  if (x.format !== 1) throw corrupt(`manifest.json format ${describeValue(x.format)} is not supported (expected 1)`);
   if (!posInt(x.dim) || !posInt(x.maxLen) || !posInt(x.numItems)) throw corrupt('manifest.json needs positive integer dim, maxLen and numItems');
   const f = x.files;
   if (!f || typeof f.encoder !== 'string' || typeof f.items !== 'string' || typeof f.catalog !== 'string') {
     throw corrupt('manifest.json files must name encoder, items and catalog');
   }
-  if (!x.sha256 || typeof x.sha256 !== 'object') throw corrupt('manifest.json has no sha256 table');
-  return x as Manifest;
+  if (!x.sha256 || typeof x.sha256 !== 'object' || Array.isArray(x.sha256)) throw corrupt('manifest.json has no sha256 table');
+  // Only the table's own string entries count ("toString" must not find Object.prototype's).
+  const sha256: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, hex] of Object.entries(x.sha256)) {
+    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/i.test(hex)) throw corrupt(`manifest.json sha256 of ${JSON.stringify(name)} is not 64 hex digits`);
+    sha256[name] = hex.toLowerCase();
+  }
+  return { ...(x as Manifest), sha256 };
+}
+
+/**
+ * Parses catalog.json: `{ items: [{ id, title?, popularity? }, …] }`, one entry per item-matrix row, ids unique.
+ * @throws LocalshelfError `MODEL_CORRUPT`
+ */
+export function parseCatalog(bytes: Uint8Array, name: string, rows: number): CatalogEntry[] {
+  const json = parseJson<{ items?: unknown } | null>(bytes, name);
+  if (!json || typeof json !== 'object' || !Array.isArray(json.items)) throw corrupt(`${name} has no items array`);
+  const seen = new Set<string>();
+  const catalog = json.items.map((it: unknown, i: number): CatalogEntry => {
+    const e = it as Partial<CatalogEntry> | null;
+    if (!e || typeof e !== 'object' || typeof e.id !== 'string' || e.id.length === 0) throw corrupt(`catalog item ${i} has no string id`);
+    if (seen.has(e.id)) throw corrupt(`catalog item ${i} repeats the id ${JSON.stringify(e.id.slice(0, 80))}`);
+    seen.add(e.id);
+    const popularity = typeof e.popularity === 'number' && Number.isFinite(e.popularity) ? e.popularity : 0;
+    return { id: e.id, title: typeof e.title === 'string' ? e.title : '', popularity };
+  });
+  if (catalog.length !== rows) throw corrupt(`catalog has ${catalog.length} items but the item matrix has ${rows} rows`);
+  return catalog;
 }
 
 /** Downloads and validates a whole model. */
@@ -99,13 +125,6 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   ]);
   const matrix = parseItemMatrix(itemBytes);
   if (matrix.dim !== manifest.dim) throw corrupt(`item matrix dim ${matrix.dim} differs from manifest dim ${manifest.dim}`);
-  const catalogJson = parseJson<{ items?: unknown }>(catalogBytes, manifest.files.catalog);
-  if (!Array.isArray(catalogJson.items)) throw corrupt(`${manifest.files.catalog} has no items array`);
-  const catalog = catalogJson.items.map((it: unknown, i: number): CatalogEntry => {
-    const e = it as Partial<CatalogEntry>;
-    if (!e || typeof e.id !== 'string') throw corrupt(`catalog item ${i} has no string id`);
-    return { id: e.id, title: typeof e.title === 'string' ? e.title : '', popularity: typeof e.popularity === 'number' ? e.popularity : 0 };
-  });
-  if (catalog.length !== matrix.rows) throw corrupt(`catalog has ${catalog.length} items but the item matrix has ${matrix.rows} rows`);
+  const catalog = parseCatalog(catalogBytes, manifest.files.catalog, matrix.rows);
   return { manifest, encoderBytes, encoderSha256, matrix, catalog };
 }

@@ -1,7 +1,7 @@
 /**
  * Query and request checks: what `search()` accepts, and the normal form every retriever sees.
  */
-import { LocalshelfError } from '../../src/errors';
+import { LocalshelfError, describeValue } from '../../src/errors';
 import { MAX_QUERY_LENGTH, type SearchRequest } from '../../src/search';
 
 /** Most query terms kept (the rest are dropped: more terms add cost, not precision). */
@@ -35,7 +35,7 @@ export function checkSearchRequest(query: unknown, request: SearchRequest | unde
   const r = request ?? {};
   if (typeof r !== 'object' || r === null) throw new LocalshelfError('INVALID_ARGUMENT', 'search() options must be an object');
   const k = r.k ?? 10;
-  if (!Number.isInteger(k) || k <= 0 || k > 100) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..100; got ${String(k)}`);
+  if (!Number.isInteger(k) || k <= 0 || k > 100) throw new LocalshelfError('INVALID_ARGUMENT', `k must be an integer in 1..100; got ${describeValue(k)}`);
   const personalize = r.personalize ?? true;
   if (typeof personalize !== 'boolean') throw new LocalshelfError('INVALID_ARGUMENT', 'personalize must be a boolean');
   const ids = r.filter?.ids;

@@ -5,7 +5,7 @@
  * lowercase), BertPreTokenizer (split on whitespace and punctuation), WordPiece (greedy longest match, `##`),
  * then `[CLS] … [SEP]`, truncated to `maxLength`. No I/O here: the caller hands in the parsed JSON.
  */
-import { LocalshelfError } from '../../src/errors';
+import { LocalshelfError, describeValue } from '../../src/errors';
 
 export interface TokenizerJson {
   model: { type: string; vocab: Record<string, number>; unk_token: string; continuing_subword_prefix: string; max_input_chars_per_word: number };
@@ -58,7 +58,7 @@ export class WordPieceTokenizer {
 
   /** @param maxLength - ids kept including `[CLS]` and `[SEP]` (transformers.js truncates at 512). */
   constructor(spec: TokenizerJson, readonly maxLength = 512) {
-    if (spec?.model?.type !== 'WordPiece') throw new Error(`expected a WordPiece tokenizer, got ${String(spec?.model?.type)}`);
+    if (spec?.model?.type !== 'WordPiece') throw new Error(`expected a WordPiece tokenizer, got ${describeValue(spec?.model?.type)}`);
     if (typeof spec.model.vocab !== 'object' || spec.model.vocab === null) throw new Error('tokenizer.json has no model.vocab');
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer >= 2; got ${maxLength}`);
     this.vocab = new Map(Object.entries(spec.model.vocab));
