@@ -1,0 +1,93 @@
+/**
+ * A long session in one page: `LONG_CALLS` recommend() and as many track() calls (20,000 each in the reliability
+ * report, 2,000 in npm test). The heaps of the page and of the worker, measured after a forced GC, must stay flat
+ * after warm-up, and dispose() must end the worker.
+ */
+import type { Browser } from '@playwright/test';
+import { expect, MODEL, test } from './fixtures';
+
+/**
+ * The used JS heap of every dedicated worker of the browser (ids → bytes), after a forced GC, through the
+ * browser's CDP session (workers have no `performance.memory`).
+ */
+async function workerHeaps(browser: Browser): Promise<Map<string, number>> {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
+    const out = new Map<string, number>();
+    let next = 1;
+    const replies = new Map<number, (v: unknown) => void>();
+    cdp.on('Target.receivedMessageFromTarget', (e: { message: string }) => {
+      const m = JSON.parse(e.message) as { id?: number; result?: unknown };
+      if (m.id !== undefined) replies.get(m.id)?.(m.result);
+    });
+    for (const t of targetInfos.filter((x) => x.type === 'worker')) {
+      const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string };
+      const ask = (method: string) =>
+        new Promise<unknown>((resolve) => {
+          const id = next++;
+          replies.set(id, resolve);
+          void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
+        });
+      await ask('HeapProfiler.collectGarbage');
+      const usage = (await ask('Runtime.getHeapUsage')) as { usedSize: number };
+      out.set(t.targetId, usage.usedSize);
+      await cdp.send('Target.detachFromTarget', { sessionId });
+    }
+    return out;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+const CALLS = Number(process.env.LONG_CALLS ?? 2000);
+
+test.use({ launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc'] } });
+
+test(`${CALLS} recommend() and ${CALLS} track() calls: page and worker heaps flat after warm-up; dispose() ends the worker`, async ({ shop, browser }) => {
+  test.setTimeout(120_000 + CALLS * 20);
+  await shop.evaluate(async (model) => {
+    const w = window as unknown as { r: import('localshelf').Recommender; ids: string[] };
+    w.r = await window.localshelf.createRecommender({ model, storageName: 'long' });
+    w.ids = (await w.r.recommend({ k: 500 })).items.map((i) => i.id);
+  }, MODEL);
+  const workers = await workerHeaps(browser);
+  expect(workers.size).toBe(1); // this test's recommender is the browser's only worker
+  const heaps = async () => {
+    const page = await shop.evaluate(() => {
+      (globalThis as unknown as { gc?: () => void }).gc?.();
+      return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? Number.NaN;
+    });
+    return { page, worker: [...(await workerHeaps(browser)).values()][0] ?? Number.NaN };
+  };
+  const run = (n: number, from: number) =>
+    shop.evaluate(
+      async ({ n, from }) => {
+        const { r, ids } = window as unknown as { r: import('localshelf').Recommender; ids: string[] };
+        const started = performance.now();
+        for (let i = from; i < from + n; i++) {
+          await r.track({ type: i % 7 === 0 ? 'click' : 'view', itemId: ids[i % ids.length]! });
+          await r.recommend({ k: 10 });
+        }
+        return performance.now() - started;
+      },
+      { n, from },
+    );
+  const warm = Math.max(200, Math.round(CALLS / 10));
+  await run(warm, 0);
+  const before = await heaps();
+  const ms = await run(CALLS - warm, warm);
+  const after = await heaps();
+  const growth = { page: after.page - before.page, worker: after.worker - before.worker };
+  const mb = (b: number) => (b / 1e6).toFixed(2);
+  console.log(
+    `[long-session] ${CALLS} track + ${CALLS} recommend (${((CALLS - warm) / (ms / 1000)).toFixed(0)} pairs/s after warm-up); ` +
+      `page heap ${mb(before.page)} → ${mb(after.page)} MB, worker heap ${mb(before.worker)} → ${mb(after.worker)} MB`,
+  );
+  expect(Number.isFinite(before.worker) && Number.isFinite(before.page)).toBe(true);
+  // Flat: the history cap (10,000 events) and the profile bound what is kept; allow 2 MB of noise.
+  expect(growth.page).toBeLessThan(2e6);
+  expect(growth.worker).toBeLessThan(2e6);
+  await shop.evaluate(() => (window as unknown as { r: import('localshelf').Recommender }).r.dispose());
+  await expect.poll(async () => (await workerHeaps(browser)).size).toBe(0);
+});
