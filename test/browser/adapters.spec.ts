@@ -227,3 +227,42 @@ test('two tabs: one downloads, the other learns of it over BroadcastChannel; che
     await channel.close();
   }
 });
+
+test('the page reloaded in the middle of an adapter swap: afterwards exactly one verified adapter is active, v1 or v2, and ranks as its oracle', async ({ shop }) => {
+  test.setTimeout(240_000);
+  const channel = await openChannel(beauty.binding);
+  try {
+    const v1 = liftAdapter(1, beauty.ids[5000]!);
+    await channel.publish(v1);
+    const manual = { initialDelayMs: 3_600_000, intervalMs: 3_600_000 };
+    await start(shop, channel, 'reload-swap', manual);
+    await track(shop, NAILS);
+    expect(await shop.evaluate(() => window.shelf!.sync().then((r) => r.adapter?.version))).toBe(1);
+    const v2 = loraAdapter(2, beauty.ids[9000]!);
+    await channel.publish(v2);
+    const expected = { 1: await beauty.recommend(NAILS, v1), 2: await beauty.recommend(NAILS, v2) };
+    const seen: number[] = [];
+    // Reload at several points of the check, download, verification and swap; each time start again and look.
+    shop.on('console', (m) => m.text().startsWith('[swap]') && console.log(m.text()));
+    const delays = [0, 10, 40, 100, 250, 600, 1500];
+    for (const delayMs of delays) {
+      await shop.evaluate((delayMs) => {
+        const t0 = performance.now();
+        void window.shelf!.sync().then((r) => console.log(`[swap] sync ${r.status} v${r.adapter?.version} after ${(performance.now() - t0).toFixed(0)} ms`), (e: { code?: string }) => console.log(`[swap] sync failed ${e.code}`));
+        setTimeout(() => location.reload(), delayMs);
+      }, delayMs);
+      await shop.waitForFunction(() => window.localshelfReady === true && window.shelf === undefined);
+      await start(shop, channel, 'reload-swap', manual);
+      const version = await adapterVersion(shop);
+      expect(version === 1 || version === 2, `adapter after a reload ${delayMs} ms into the swap: ${version}`).toBe(true);
+      seen.push(version!);
+      expectRanking(await recommend(shop), expected[version as 1 | 2]);
+      if (version === 2) break; // the swap completed before the reload: nothing more to interrupt
+    }
+    console.log(`[reload-swap] adapter active after each reload: ${seen.join(', ')}`);
+    expect(await shop.evaluate(() => window.shelf!.sync().then((r) => r.adapter?.version))).toBe(2);
+    expectRanking(await recommend(shop), expected[2]);
+  } finally {
+    await channel.close();
+  }
+});
