@@ -136,6 +136,7 @@ for (const how of ['deleted by the page', 'upgraded by a newer version in anothe
     }, name);
     expect(took).toBeLessThan(1000);
     await shop.waitForFunction(() => (window as unknown as { changes: unknown[] }).changes.length === 1, undefined, { timeout: 5000 });
+    console.log(`[taken] the ${how.startsWith('deleted') ? 'deletion' : 'upgrade'} completed ${took.toFixed(0)} ms after it was asked for; the recommender moved to memory`);
     const after = await shop.evaluate(async () => {
       const r = (window as unknown as { r: import('localshelf').Recommender }).r;
       await r.track({ type: 'click', itemId: 'B004ZT0SSG' });
