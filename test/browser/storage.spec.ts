@@ -236,3 +236,23 @@ test('the worker killed in a burst of track() calls: each call resolved (and is 
   expect(out.source).toBe('personal');
   console.log(`[burst] ${out.resolved.length} of ${out.total} resolved before the kill, ${out.stored.length} stored`);
 });
+
+test('the quota exhausted before the model files are kept offline: start-up, recommendations and search still work online', async ({ shop, server }) => {
+  const unhandled = await watchUnhandled(shop);
+  const cdp = await shop.context().newCDPSession(shop);
+  // Room for the history, not for the offline copies of the model files (~18 MB with onnxruntime's wasm).
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 400_000 });
+  const out = await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'quota-model' });
+    await r.track({ type: 'view', itemId: 'B004756YJA' });
+    const rec = await r.recommend({ k: 5 });
+    const hits = await r.search('nail polish', { k: 3 });
+    r.dispose();
+    const keys = await Promise.all((await caches.keys()).map(async (name) => (await (await caches.open(name)).keys()).length));
+    return { source: rec.source, hits: hits.items.length, copies: keys.reduce((a, b) => a + b, 0) };
+  }, MODEL);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+  console.log(`[quota-model] ${out.copies} offline copies kept under a 400 kB quota; recommendations and search worked`);
+  expect(out).toMatchObject({ source: 'personal', hits: 3 });
+  expect(await unhandled()).toBe(0);
+});
