@@ -8,7 +8,7 @@ import { installErrorTransfer } from './error-transfer';
 import { LocalshelfError, asLocalshelfError } from './errors';
 import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
-import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from './protocol';
+import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from './protocol';
 import type { Progress } from './progress';
 import { EngineEventLink } from './engine-events';
 import type { StorageInfo, StorageKind } from './storage';
@@ -182,6 +182,22 @@ export class Recommender extends EventTarget {
         () => batch.forEach((b) => b.resolve()),
         (error: unknown) => batch.forEach((b) => b.reject(error)),
       );
+  }
+
+  /**
+   * Items to show beside `itemId` on its product page, best first: `mode: 'also'` (default), what shoppers go on to
+   * after it (the history encoder run on that one item); `'similar'`, the nearest item vectors. The item itself is
+   * never returned; the shopper's own items are, unless `omit` says otherwise.
+   * @throws LocalshelfError `UNKNOWN_ITEM`, `INVALID_ARGUMENT`, `INFERENCE`, `TIMEOUT`, `ABORTED`
+   */
+  related(itemId: string, request: RelatedRequest = {}, options: CallOptions = {}): Promise<RelatedResult> {
+    const callId = ++this.#callId;
+    return this.#guard.run(() => this.#remote.related(itemId, request, callId), {
+      name: 'related()',
+      timeoutMs: this.#options.callTimeoutMs,
+      signal: options.signal,
+      onAbort: (reason) => void this.#remote.abort(callId, String(reason)).catch(() => undefined),
+    });
   }
 
   /**

@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'NOT_READY',
   /** Search query rejected (too long, not a string). */
   'INVALID_QUERY',
+  /** `related()` was asked about an item the catalog does not have. */
+  'UNKNOWN_ITEM',
   /** Network failure in the adapter update channel. */
   'NETWORK',
   /** Adapter update rejected: signatures below threshold, unknown or duplicate keys. */

@@ -96,9 +96,46 @@ export interface RecommendRequest {
   omit?: OmitPolicy;
 }
 
+/** A history item that explains a recommendation: its vector is close to the recommended item's. */
+export interface Reason {
+  /** The history item. */
+  itemId: string;
+  title: string;
+  /** Cosine similarity of the two items' vectors, in (0, 1]; reasons come best first. */
+  weight: number;
+}
+
 export interface Recommendation extends CatalogItem {
   /** Dot product of the user vector and the item vector (or popularity count for `'popular'`). */
   score: number;
+  /**
+   * Personal results: up to three of the shopper's history items that explain this one best ("Because you viewed
+   * …"), best first; empty when none is close. Absent on popular and related results.
+   */
+  because?: Reason[];
+}
+
+/** `related()` modes: `'also'`, what shoppers go on to after this item (the history encoder run on it); `'similar'`, the nearest item vectors. */
+export type RelatedMode = 'also' | 'similar';
+
+export interface RelatedRequest {
+  /** How many items. @defaultValue `10` */
+  k?: number;
+  /** @defaultValue `'also'` (better on Beauty, EVAL.md "Related items and reasons") */
+  mode?: RelatedMode;
+  /** Item ids never to return (the item itself never is). */
+  exclude?: readonly string[];
+  /** Restrict results to these item ids. */
+  filter?: { ids?: readonly string[] };
+  /** Which of the shopper's own items to leave out, as in `recommend()`. @defaultValue `'none'` */
+  omit?: OmitPolicy;
+}
+
+export interface RelatedResult {
+  items: Recommendation[];
+  mode: RelatedMode;
+  /** Time spent in the worker, ms. */
+  elapsedMs: number;
 }
 
 export interface RecommendResult {
@@ -136,6 +173,7 @@ export interface EngineApi {
   ): Promise<ReadyInfo>;
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
+  related(itemId: string, request: RelatedRequest, callId: number): Promise<RelatedResult>;
   search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;
   /** Builds search if it is not built yet, and reports what it runs on. */
   searchInfo(): Promise<SearchInfo>;

@@ -3,7 +3,7 @@
  * page (which may be anything) gives `INVALID_ARGUMENT` rather than a TypeError deep in the engine.
  */
 import { LocalshelfError, describeValue } from '../src/errors';
-import type { OmitPolicy, RecommendRequest } from '../src/protocol';
+import type { OmitPolicy, RecommendRequest, RelatedMode, RelatedRequest } from '../src/protocol';
 
 const OMIT_POLICIES: readonly OmitPolicy[] = ['history', 'purchased', 'none'];
 
@@ -17,8 +17,17 @@ export interface CheckedRecommendRequest {
 
 const invalid = (message: string): LocalshelfError => new LocalshelfError('INVALID_ARGUMENT', message);
 
+/** `related()`'s request: as `recommend()`'s, with `mode`, and `omit` off by default. @throws LocalshelfError `INVALID_ARGUMENT` */
+export function checkRelatedRequest(request: unknown): CheckedRecommendRequest & { mode: RelatedMode } {
+  const r = (request ?? {}) as RelatedRequest;
+  const checked = checkRecommendRequest(request, 'none');
+  const mode = r.mode ?? 'also';
+  if (mode !== 'also' && mode !== 'similar') throw invalid(`mode must be 'also' or 'similar'; got ${describeValue(mode)}`);
+  return { ...checked, mode };
+}
+
 /** @throws LocalshelfError `INVALID_ARGUMENT` */
-export function checkRecommendRequest(request: unknown): CheckedRecommendRequest {
+export function checkRecommendRequest(request: unknown, defaultOmit: OmitPolicy = 'history'): CheckedRecommendRequest {
   if (request === undefined || request === null) request = {};
   if (typeof request !== 'object' || Array.isArray(request)) throw invalid('recommend() takes an options object');
   const r = request as RecommendRequest & { includePurchased?: unknown };
@@ -27,7 +36,7 @@ export function checkRecommendRequest(request: unknown): CheckedRecommendRequest
   if ('includePurchased' in r) {
     throw invalid("includePurchased was replaced by omit: use omit: 'none' to include bought items, omit: 'purchased' for the 0.1 default");
   }
-  const omit = r.omit ?? 'history';
+  const omit = r.omit ?? defaultOmit;
   if (!(OMIT_POLICIES as readonly unknown[]).includes(omit)) throw invalid(`omit must be one of ${OMIT_POLICIES.join(', ')}; got ${describeValue(omit)}`);
   const exclude = r.exclude ?? [];
   if (!Array.isArray(exclude)) throw invalid('exclude must be an array of item ids');

@@ -3,10 +3,10 @@
  * (the `EngineApi` of src/protocol.ts).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import { LocalshelfError, asLocalshelfError } from '../src/errors';
+import { LocalshelfError, asLocalshelfError, describeValue } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -15,7 +15,9 @@ import { topK } from './engine/score';
 import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
-import { checkRecommendRequest, type CheckedRecommendRequest } from './recommend-request';
+import { checkRecommendRequest, checkRelatedRequest, type CheckedRecommendRequest } from './recommend-request';
+import { reasonsFor, similarTo } from './related';
+import { rowNorms } from './search/semantic';
 import { HistoryPeers } from './history/peers';
 import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
@@ -58,6 +60,8 @@ export class RecommenderService implements EngineApi {
   /** Search, once its build has started (reset after a failed build, so the next call tries again). */
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
+  #normsOf: ItemMatrix | undefined;
+  #rowNorms: Float32Array | undefined;
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
 
@@ -206,13 +210,60 @@ export class RecommenderService implements EngineApi {
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
       const best = topK(scores, k, mask);
-      const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
+      const norms = this.#norms(ready);
+      const rows = used.map((h) => h.row);
+      const entry = (row: number) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title });
+      const items = Array.from(best.rows, (row, i) => ({
+        ...entry(row),
+        score: best.scores[i]!,
+        because: reasonsFor(ready.matrix, norms, row, rows).map((r) => ({ itemId: entry(r.row).id, title: entry(r.row).title, weight: r.weight })),
+      }));
       return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
       // After this answer is posted (a macrotask later), the worker is free: build search then.
       if (!this.#search) setTimeout(() => this.#warmSearch(), 0);
     }
+  }
+
+  /**
+   * Items for a product page: what shoppers go on to after `itemId` (`'also'`: the history encoder on that one
+   * item, the adapter applied as in recommend()) or the nearest item vectors (`'similar'`).
+   */
+  async related(itemId: string, request: RelatedRequest, callId: number): Promise<RelatedResult> {
+    const ready = this.#need();
+    const started = performance.now();
+    const checked = checkRelatedRequest(request);
+    const row = typeof itemId === 'string' ? ready.catalog.row(itemId) : undefined;
+    if (row === undefined) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
+    const abort = new AbortController();
+    this.#aborts.set(callId, abort);
+    try {
+      const mask = this.#exclusionMask(ready, checked);
+      mask[row] = 1;
+      let scores: Float32Array;
+      if (checked.mode === 'similar') scores = similarTo(ready.matrix, this.#norms(ready), row);
+      else {
+        const weights = this.#weights(ready);
+        const user = await this.#encode(ready, [{ row, type: 1 }], weights.feeds);
+        if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'related() was aborted', { cause: abort.signal.reason });
+        scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
+      }
+      const best = topK(scores, checked.k, mask);
+      const items = Array.from(best.rows, (r, i) => ({ id: ready.catalog.entries[r]!.id, title: ready.catalog.entries[r]!.title, score: best.scores[i]! }));
+      return { items, mode: checked.mode, elapsedMs: performance.now() - started };
+    } finally {
+      this.#aborts.delete(callId);
+    }
+  }
+
+  /** Row norms of the item matrix (for cosines), computed again when the matrix grows (catalog.add). */
+  #norms(ready: Ready): Float32Array {
+    if (this.#normsOf !== ready.matrix) {
+      this.#normsOf = ready.matrix;
+      this.#rowNorms = rowNorms(ready.matrix);
+    }
+    return this.#rowNorms!;
   }
 
   #exclusionMask(ready: Ready, request: CheckedRecommendRequest): Uint8Array {

@@ -16,6 +16,7 @@ import { LexicalIndex, type LexicalHit } from '../../workers/search/lexical-inde
 import { cosineAll, rowNorms } from '../../workers/search/semantic';
 import { openTextEncoder, type TextEncoder } from '../../workers/search/text-encoder';
 import { readFileUrl } from '../read-file-url';
+import { userVectorsOf } from '../user-vectors';
 
 export interface Stack {
   folder: ModelFolder;
@@ -49,24 +50,8 @@ export async function openStack(folder: ModelFolder): Promise<Stack> {
 }
 
 /** User vectors of `histories` (matrix rows, oldest first), `[n, dim]` row-major, in batches. */
-export async function userVectors(stack: Stack, histories: readonly (readonly number[])[], matrix = stack.matrix): Promise<Float32Array> {
-  const maxLen = stack.folder.manifest!.maxLen;
-  const dim = matrix.dim;
-  const out = new Float32Array(histories.length * dim);
-  const lora = zeroLoraFeeds(stack.folder.manifest!.lora, stack.session.inputNames);
-  const batch = 256;
-  const buffers = createEncoderInputBuffers(batch, maxLen, dim);
-  for (let start = 0; start < histories.length; start += batch) {
-    const events: HistoryEvent[][] = histories.slice(start, start + batch).map((h) => h.slice(-maxLen).map((row) => ({ row, type: 1 as const })));
-    const input = buildEncoderBatch(matrix, events, maxLen, buffers);
-    const res = await stack.session.run({
-      [ENCODER_INPUTS.itemVectors]: new ort.Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
-      [ENCODER_INPUTS.eventTypes]: new ort.Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
-      ...lora,
-    });
-    out.set((res[ENCODER_OUTPUT]!.data as Float32Array).subarray(0, events.length * dim), start * dim);
-  }
-  return out;
+export function userVectors(stack: Stack, histories: readonly (readonly number[])[], matrix = stack.matrix): Promise<Float32Array> {
+  return userVectorsOf(stack.session, matrix, stack.folder.manifest!.maxLen, stack.folder.manifest!.lora, histories);
 }
 
 /** What retrieval gives for one query, before fusion (so weights can be tried without re-retrieving). */

@@ -5,9 +5,9 @@
 import { CANDIDATES, type FusionWeights } from '../../workers/search/fuse';
 import type { ColdResult } from './cold';
 import type { Metrics, TaskResult } from './tasks';
+import { replaceMarkedSection, sectionMarkers } from '../sections';
 
-export const BEGIN = '<!-- search:begin -->';
-export const END = '<!-- search:end -->';
+export const { begin: BEGIN, end: END } = sectionMarkers('search');
 
 export interface SectionInput {
   model: string;
@@ -112,8 +112,5 @@ export function renderSection(s: SectionInput): string {
 
 /** `text` with its search section replaced by `section` (appended when there is none yet). */
 export function replaceSection(text: string, section: string): string {
-  const a = text.indexOf(BEGIN);
-  const b = text.indexOf(END);
-  if (a >= 0 && b > a) return text.slice(0, a) + section.trimEnd() + text.slice(b + END.length);
-  return `${text.trimEnd()}${text ? '\n\n' : ''}${section}`;
+  return replaceMarkedSection(text, 'search', section);
 }

@@ -15,7 +15,7 @@ import { parseAdapter } from '../../workers/adapters/format';
 import { parseMetadata, ROLES } from '../../workers/adapters/metadata';
 import { CatalogIndex } from '../../workers/catalog-index';
 import { encodeItemMatrix, parseItemMatrix } from '../../workers/engine/item-matrix';
-import { checkRecommendRequest } from '../../workers/recommend-request';
+import { checkRecommendRequest, checkRelatedRequest } from '../../workers/recommend-request';
 import { checkManifest, parseCatalog } from '../../workers/runtime/load-model';
 import { checkNewItems } from '../../workers/search/add-items';
 import { checkSearchRequest } from '../../workers/search/query';
@@ -93,6 +93,7 @@ export const TARGETS: FuzzTarget[] = [
   target({ name: 'createRecommender(): options.search', input: fc.oneof(anything, fc.record({ textModel: anything, textDtype: anything, textVectors: anything, eager: anything }, { requiredKeys: [] })), codes: ['INVALID_ARGUMENT'], run: (o) => resolveSearchOptions(o as never, BASE) }),
   target({ name: 'createRecommender(): options.adapters', input: fc.oneof(anything, fc.record({ url: anything, root: anything, jitter: anything, intervalMs: anything, initialDelayMs: anything }, { requiredKeys: [] })), codes: ['INVALID_ARGUMENT'], run: (o) => resolveAdapterOptions(o as never, BASE) }),
   target({ name: 'recommend(): request', input: fc.oneof(anything, fc.record({ k: anything, omit: anything, exclude: anything, filter: anything }, { requiredKeys: [] })), codes: ['INVALID_ARGUMENT'], run: (r) => checkRecommendRequest(r) }),
+  target({ name: 'related(): request', input: fc.oneof(anything, fc.record({ k: anything, mode: anything, omit: anything, exclude: anything, filter: anything }, { requiredKeys: [] })), codes: ['INVALID_ARGUMENT'], run: (r) => checkRelatedRequest(r) }),
   target({ name: 'search(): query and request', input: fc.tuple(anything, fc.oneof(anything, fc.record({ k: anything, personalize: anything, filter: anything }, { requiredKeys: [] }))), codes: ['INVALID_QUERY', 'INVALID_ARGUMENT'], run: ([q, r]) => checkSearchRequest(q, r as never) }),
   target({ name: 'catalog.add(): items', input: fc.oneof(anything, fc.array(fc.record({ id: anything, title: anything, text: anything }, { requiredKeys: [] }), { maxLength: 5 })), codes: ['INVALID_ARGUMENT'], run: (items) => checkNewItems(items, catalog) }),
   target({

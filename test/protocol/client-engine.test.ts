@@ -18,7 +18,7 @@ const READY: ReadyInfo = {
 };
 
 /** An engine that behaves as the test needs; it speaks the real protocol. */
-class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems' | 'syncAdapters' | 'setVisibility'> {
+class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems' | 'syncAdapters' | 'setVisibility' | 'related'> {
   config: EngineConfig | undefined;
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];
