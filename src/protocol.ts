@@ -80,7 +80,37 @@ export interface CatalogItem {
 /** Which of the shopper's own items `recommend()` leaves out; see {@link RecommendRequest.omit}. */
 export type OmitPolicy = 'history' | 'purchased' | 'none';
 
+/** A catalog attribute's value (catalog.json: the item's extra keys, or its `attrs`). */
+export type AttributeValue = string | number | boolean;
+
+/**
+ * A condition on one attribute: equal to a value, one of several, a numeric range (`{ min, max }`, both
+ * inclusive, either optional), or a path prefix by segments (`{ prefix: 'Beauty > Skin' }` matches
+ * "Beauty > Skin > Moisturizers", not "Beauty > Skincare").
+ */
+export type Condition = AttributeValue | readonly AttributeValue[] | { min?: number; max?: number } | { prefix: string };
+
+/**
+ * Business rules, applied in the worker after every item is scored. An attribute the catalog does not have is
+ * `INVALID_ARGUMENT`; a pinned item it does not have is `UNKNOWN_ITEM`.
+ */
+export interface Rules {
+  /** Only items for which every condition holds (e.g. `{ category: { prefix: 'Skin' }, inStock: true, price: { max: 30 } }`). */
+  where?: Record<string, Condition>;
+  /** Score changes for items that match: `score · multiply + add`, in order. */
+  boost?: readonly { where: Record<string, Condition>; multiply?: number; add?: number }[];
+  /** Items placed at fixed positions (0 = first), whatever their score and the filters. */
+  pin?: readonly { itemId: string; position: number }[];
+  /**
+   * `maxPer`: at most `count` items per value of `attribute` (e.g. two per brand). `lambda`: MMR trade-off
+   * between score (1) and dissimilarity to the items already chosen (0). @defaultValue no cap, `lambda` 1
+   */
+  diversity?: { maxPer?: { attribute: string; count: number }; lambda?: number };
+}
+
 export interface RecommendRequest {
+  /** Filters, boosts, pins and diversity (see {@link Rules}). */
+  rules?: Rules;
   /** How many items. @defaultValue `10` */
   k?: number;
   /** Item ids never to return (on top of {@link RecommendRequest.omit}). */
@@ -119,6 +149,8 @@ export interface Recommendation extends CatalogItem {
 export type RelatedMode = 'also' | 'similar';
 
 export interface RelatedRequest {
+  /** Filters, boosts, pins and diversity (see {@link Rules}). */
+  rules?: Rules;
   /** How many items. @defaultValue `10` */
   k?: number;
   /** @defaultValue `'also'` (better on Beauty, EVAL.md "Related items and reasons") */

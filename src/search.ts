@@ -3,7 +3,7 @@
  * The work happens in the worker (`workers/search/`); this file stays small because it ships on the main thread.
  */
 import { LocalshelfError, describeValue } from './errors';
-import type { CatalogItem } from './protocol';
+import type { CatalogItem, Rules } from './protocol';
 
 /** Which ONNX file of the text model folder runs (`onnx/model_quantized.onnx` for `'q8'`; names as transformers.js exports them). */
 export const TEXT_DTYPES = ['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4'] as const;
@@ -67,6 +67,8 @@ export interface SearchRequest {
   personalize?: boolean;
   /** Restrict results to these item ids (e.g. what is in stock). */
   filter?: { ids?: readonly string[] };
+  /** Attribute filters, as in `recommend()` (`rules.where` only; boosts, pins and diversity are `INVALID_ARGUMENT` here). */
+  rules?: Pick<Rules, 'where'>;
 }
 
 /** Why a result is there. Every field is present; zero means "this signal did not contribute". */

@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError, describeValue } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, Rules, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -17,6 +17,7 @@ import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
 import { checkRecommendRequest, checkRelatedRequest, type CheckedRecommendRequest } from './recommend-request';
 import { reasonsFor, similarTo } from './related';
+import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
 import { rowNorms } from './search/semantic';
 import { HistoryPeers } from './history/peers';
 import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
@@ -61,6 +62,8 @@ export class RecommenderService implements EngineApi {
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
   #normsOf: ItemMatrix | undefined;
+  #attributesOf: CatalogIndex | undefined;
+  #attributeNames: Set<string> | undefined;
   #rowNorms: Float32Array | undefined;
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
@@ -194,6 +197,7 @@ export class RecommenderService implements EngineApi {
     const started = performance.now();
     const checked = checkRecommendRequest(request);
     const k = checked.k;
+    const rules = this.#rules(ready, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
@@ -205,11 +209,11 @@ export class RecommenderService implements EngineApi {
         if (row !== undefined) history.push({ row, type: TYPE_ID[e.type] });
       }
       const used = history.slice(-ready.manifest.maxLen);
-      if (used.length === 0) return this.#popular(ready, k, mask, started);
+      if (used.length === 0) return this.#popular(ready, k, mask, started, rules);
       const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
-      const best = topK(scores, k, mask);
+      const best = this.#shelf(ready, scores, mask, k, rules);
       const norms = this.#norms(ready);
       const rows = used.map((h) => h.row);
       const entry = (row: number) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title });
@@ -234,6 +238,7 @@ export class RecommenderService implements EngineApi {
     const ready = this.#need();
     const started = performance.now();
     const checked = checkRelatedRequest(request);
+    const rules = this.#rules(ready, request);
     const row = typeof itemId === 'string' ? ready.catalog.row(itemId) : undefined;
     if (row === undefined) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
     const abort = new AbortController();
@@ -249,7 +254,7 @@ export class RecommenderService implements EngineApi {
         if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'related() was aborted', { cause: abort.signal.reason });
         scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
       }
-      const best = topK(scores, checked.k, mask);
+      const best = this.#shelf(ready, scores, mask, checked.k, rules);
       const items = Array.from(best.rows, (r, i) => ({ id: ready.catalog.entries[r]!.id, title: ready.catalog.entries[r]!.title, score: best.scores[i]! }));
       return { items, mode: checked.mode, elapsedMs: performance.now() - started };
     } finally {
@@ -286,7 +291,31 @@ export class RecommenderService implements EngineApi {
     return mask;
   }
 
-  #popular(ready: Ready, k: number, mask: Uint8Array, started: number): RecommendResult {
+  /** The rules of a request, checked against the catalog's attributes. */
+  #rules(ready: Ready, request: unknown): Rules | undefined {
+    const rules = (request as { rules?: unknown } | null | undefined)?.rules;
+    if (rules === undefined) return undefined;
+    if (this.#attributesOf !== ready.catalog) {
+      this.#attributesOf = ready.catalog;
+      this.#attributeNames = attributeNames(ready.catalog.entries);
+    }
+    return checkRules(rules, this.#attributeNames!);
+  }
+
+  /** Top `k` rows of `scores` not in `mask`; with rules, after filters, boosts, caps, MMR and pins. */
+  #shelf(ready: Ready, scores: Float32Array, mask: Uint8Array, k: number, rules: Rules | undefined): { rows: ArrayLike<number>; scores: ArrayLike<number> } {
+    if (!rules) return topK(scores, k, mask);
+    applyRules(ready.catalog.entries, rules, scores, mask);
+    return selectShelf({ entries: ready.catalog.entries, scores, mask, k, rules, matrix: ready.matrix, norms: this.#norms(ready), rowOf: (id) => ready.catalog.row(id) });
+  }
+
+  #popular(ready: Ready, k: number, mask: Uint8Array, started: number, rules?: Rules): RecommendResult {
+    if (rules) {
+      const scores = Float32Array.from(ready.catalog.entries, (e) => e.popularity);
+      const best = this.#shelf(ready, scores, mask, k, rules);
+      const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
+      return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
+    }
     const items = [];
     for (const row of ready.catalog.byPopularity) {
       if (items.length >= k) break;
@@ -359,8 +388,12 @@ export class RecommenderService implements EngineApi {
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
+      const rules = this.#rules(ready, request);
+      if (rules && Object.keys(rules).some((key) => key !== 'where')) {
+        throw new LocalshelfError('INVALID_ARGUMENT', 'search() takes rules.where only (filters); boosts, pins and diversity are for recommend() and related()');
+      }
       const engine = await this.#buildSearch(ready);
-      return await engine.search(query, request, this.#searchContext(ready), abort.signal);
+      return await engine.search(query, request, { ...this.#searchContext(ready), ...(rules?.where ? { where: rules.where } : {}) }, abort.signal);
     } finally {
       this.#aborts.delete(callId);
     }

@@ -51,6 +51,40 @@ const brokenModels: Route = (req, res) => {
   return send(404, 'not found', 'text/plain');
 };
 
+/**
+ * `/attrs/<file>`: the shipped model with catalog attributes added to catalog.json (brand in turn Alpha, Beta,
+ * Gamma, Delta; category "Beauty > Skin > Creams" for even rows and "Beauty > Nails" for odd ones; price 1..50;
+ * every fifth item out of stock), its sha256 in the manifest updated: a catalog for the business-rules tests.
+ */
+export const ATTRS_MODEL = '/attrs/manifest.json';
+let attrsCatalog: Buffer | undefined;
+const attributeModel: Route = (req, res) => {
+  const m = /^\/attrs\/(.*)$/.exec(req.url ?? '');
+  if (!m) return false;
+  const file = m[1]!;
+  const dir = `${repo}/public/models/beauty`;
+  if (!attrsCatalog) {
+    const catalog = JSON.parse(readFileSync(`${dir}/catalog.json`, 'utf8')) as { items: Record<string, unknown>[] };
+    catalog.items.forEach((item, i) => {
+      Object.assign(item, { brand: ['Alpha', 'Beta', 'Gamma', 'Delta'][i % 4], category: i % 2 ? 'Beauty > Nails' : 'Beauty > Skin > Creams', price: (i % 50) + 1, inStock: i % 5 !== 0 });
+    });
+    attrsCatalog = Buffer.from(JSON.stringify(catalog));
+  }
+  if (file === 'manifest.json') {
+    const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8'));
+    manifest.sha256['catalog.json'] = sha(attrsCatalog);
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(manifest));
+  } else if (file === 'catalog.json') res.writeHead(200, { 'Content-Type': 'application/json' }).end(attrsCatalog);
+  else {
+    try {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(`${dir}/${file}`));
+    } catch {
+      res.writeHead(404).end();
+    }
+  }
+  return true;
+};
+
 export interface Fixtures {
   server: StaticServer;
   shop: Page;
@@ -67,7 +101,7 @@ export const test = base.extend<{ shop: Page }, { server: StaticServer; isolated
   ],
   server: [
     async ({}, use) => {
-      const server = await startStaticServer({ root: `${repo}/test/browser/.app-dist`, routes: [brokenModels] });
+      const server = await startStaticServer({ root: `${repo}/test/browser/.app-dist`, routes: [brokenModels, attributeModel] });
       await use(server);
       await server.close();
     },

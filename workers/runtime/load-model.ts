@@ -6,6 +6,7 @@ import { LocalshelfError, describeValue } from '../../src/errors';
 import type { Progress } from '../../src/progress';
 import { parseItemMatrix, type ItemMatrix } from '../engine/item-matrix';
 import { fetchFile } from './fetch-file';
+import type { AttributeValue } from '../../src/protocol';
 
 export interface LoraTarget {
   name: string;
@@ -29,6 +30,23 @@ export interface CatalogEntry {
   id: string;
   title: string;
   popularity: number;
+  /** Catalog attributes for business rules (category, brand, price, inStock, free ones); absent when none. */
+  attributes?: Record<string, AttributeValue>;
+}
+
+/** Keys of a catalog.json item that are not attributes. */
+const NOT_ATTRIBUTES = new Set(['id', 'title', 'popularity', 'text', 'attrs', 'image_vector']);
+
+/** The item's attributes: its other top-level keys with a string, number or boolean value, and those of `attrs`. */
+function attributesOf(item: Record<string, unknown>): Record<string, AttributeValue> | undefined {
+  let out: Record<string, AttributeValue> | undefined;
+  const put = (k: string, v: unknown): void => {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) (out ??= Object.create(null) as Record<string, AttributeValue>)[k] = v;
+  };
+  const nested = item.attrs;
+  if (nested && typeof nested === 'object' && !Array.isArray(nested)) for (const [k, v] of Object.entries(nested)) put(k, v);
+  for (const [k, v] of Object.entries(item)) if (!NOT_ATTRIBUTES.has(k)) put(k, v);
+  return out;
 }
 
 export interface LoadedModel {
@@ -94,7 +112,8 @@ export function parseCatalog(bytes: Uint8Array, name: string, rows: number): Cat
     if (seen.has(e.id)) throw corrupt(`catalog item ${i} repeats the id ${JSON.stringify(e.id.slice(0, 80))}`);
     seen.add(e.id);
     const popularity = typeof e.popularity === 'number' && Number.isFinite(e.popularity) ? e.popularity : 0;
-    return { id: e.id, title: typeof e.title === 'string' ? e.title : '', popularity };
+    const attributes = attributesOf(e as Record<string, unknown>);
+    return { id: e.id, title: typeof e.title === 'string' ? e.title : '', popularity, ...(attributes ? { attributes } : {}) };
   });
   if (catalog.length !== rows) throw corrupt(`catalog has ${catalog.length} items but the item matrix has ${rows} rows`);
   return catalog;

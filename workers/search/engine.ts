@@ -13,6 +13,8 @@ import { CANDIDATES, DEFAULT_WEIGHTS, fuse, type FusionWeights } from './fuse';
 import { IndexStore } from './index-store';
 import { LEXICAL_INDEX_VERSION, LexicalIndex, type LexicalDoc } from './lexical-index';
 import { checkSearchRequest, MAX_QUERY_TERMS } from './query';
+import type { Rules } from '../../src/protocol';
+import { matches } from '../rules';
 import { cosineAll, rowNorms } from './semantic';
 import { openTextEncoder, type TextEncoder, type TextEncoderOptions } from './text-encoder';
 
@@ -22,6 +24,8 @@ export interface SearchContext {
   matrix: ItemMatrix;
   /** The shopper's user vector and how many events made it; `undefined` without usable history. */
   userVector(): Promise<{ vector: Float32Array; used: number } | undefined>;
+  /** Attribute conditions results must meet (`rules.where`, checked by the service). */
+  where?: Rules['where'];
 }
 
 export interface OpenSearchOptions {
@@ -90,7 +94,13 @@ export class SearchEngine {
     const empty: SearchResult = { items: [], query: r.query, personalized: false, historyUsed: 0, candidates: { lexical: 0, semantic: 0 }, elapsedMs: 0 };
     const terms = this.#lexical.terms(r.query).slice(0, MAX_QUERY_TERMS);
     if (r.query.length === 0 || (terms.length === 0 && !this.#semanticOn(ctx))) return { ...empty, elapsedMs: performance.now() - started };
-    const mask = allowMask(ctx.catalog, r.filterIds);
+    let mask = allowMask(ctx.catalog, r.filterIds);
+    if (ctx.where) {
+      mask ??= new Uint8Array(ctx.catalog.size);
+      ctx.catalog.entries.forEach((e, row) => {
+        if (!matches(e, ctx.where)) mask![row] = 1;
+      });
+    }
     const lexical = this.#lexical.search(terms, CANDIDATES.lexical);
     let semantic: Float32Array | undefined;
     if (this.#semanticOn(ctx)) {
