@@ -6,19 +6,17 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError, describeValue } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, Rules, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
 import type { ItemMatrix } from './engine/item-matrix';
-import { topK } from './engine/score';
 import { createScorer, type Scorer } from './engine/simd-scorer';
 import { ShopperProfile } from './history/profile';
 import { openHistory, type History } from './history/history';
-import { checkRecommendRequest, checkRelatedRequest, type CheckedRecommendRequest } from './recommend-request';
+import { checkRecommendRequest, checkRelatedRequest } from './recommend-request';
 import { reasonsFor, similarTo } from './related';
-import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
-import { rowNorms } from './search/semantic';
+import { Shelves } from './shelf';
 import { HistoryPeers } from './history/peers';
 import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
@@ -61,10 +59,7 @@ export class RecommenderService implements EngineApi {
   /** Search, once its build has started (reset after a failed build, so the next call tries again). */
   #search: Promise<SearchEngine> | undefined;
   readonly #aborts = new Map<number, AbortController>();
-  #normsOf: ItemMatrix | undefined;
-  #attributesOf: CatalogIndex | undefined;
-  #attributeNames: Set<string> | undefined;
-  #rowNorms: Float32Array | undefined;
+  readonly #shelves = new Shelves();
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
 
@@ -197,24 +192,24 @@ export class RecommenderService implements EngineApi {
     const started = performance.now();
     const checked = checkRecommendRequest(request);
     const k = checked.k;
-    const rules = this.#rules(ready, request);
+    const rules = this.#shelves.rules(ready.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
     try {
-      const mask = this.#exclusionMask(ready, checked);
+      const mask = this.#shelves.exclusionMask(ready, checked);
       const history: HistoryEvent[] = [];
       for (const e of ready.profile.recent) {
         const row = ready.catalog.row(e.itemId);
         if (row !== undefined) history.push({ row, type: TYPE_ID[e.type] });
       }
       const used = history.slice(-ready.manifest.maxLen);
-      if (used.length === 0) return this.#popular(ready, k, mask, started, rules);
+      if (used.length === 0) return this.#shelves.popular(ready, k, mask, started, rules);
       const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
-      const best = this.#shelf(ready, scores, mask, k, rules);
-      const norms = this.#norms(ready);
+      const best = this.#shelves.select(ready, scores, mask, k, rules);
+      const norms = this.#shelves.norms(ready.matrix);
       const rows = used.map((h) => h.row);
       const entry = (row: number) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title });
       const items = Array.from(best.rows, (row, i) => ({
@@ -238,92 +233,28 @@ export class RecommenderService implements EngineApi {
     const ready = this.#need();
     const started = performance.now();
     const checked = checkRelatedRequest(request);
-    const rules = this.#rules(ready, request);
+    const rules = this.#shelves.rules(ready.catalog, request);
     const row = typeof itemId === 'string' ? ready.catalog.row(itemId) : undefined;
     if (row === undefined) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const mask = this.#exclusionMask(ready, checked);
+      const mask = this.#shelves.exclusionMask(ready, checked);
       mask[row] = 1;
       let scores: Float32Array;
-      if (checked.mode === 'similar') scores = similarTo(ready.matrix, this.#norms(ready), row);
+      if (checked.mode === 'similar') scores = similarTo(ready.matrix, this.#shelves.norms(ready.matrix), row);
       else {
         const weights = this.#weights(ready);
         const user = await this.#encode(ready, [{ row, type: 1 }], weights.feeds);
         if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'related() was aborted', { cause: abort.signal.reason });
         scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
       }
-      const best = this.#shelf(ready, scores, mask, checked.k, rules);
+      const best = this.#shelves.select(ready, scores, mask, checked.k, rules);
       const items = Array.from(best.rows, (r, i) => ({ id: ready.catalog.entries[r]!.id, title: ready.catalog.entries[r]!.title, score: best.scores[i]! }));
       return { items, mode: checked.mode, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
     }
-  }
-
-  /** Row norms of the item matrix (for cosines), computed again when the matrix grows (catalog.add). */
-  #norms(ready: Ready): Float32Array {
-    if (this.#normsOf !== ready.matrix) {
-      this.#normsOf = ready.matrix;
-      this.#rowNorms = rowNorms(ready.matrix);
-    }
-    return this.#rowNorms!;
-  }
-
-  #exclusionMask(ready: Ready, request: CheckedRecommendRequest): Uint8Array {
-    const mask = new Uint8Array(ready.catalog.size);
-    const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? ready.catalog.row(id) : undefined);
-    if (request.allow !== undefined) {
-      mask.fill(1);
-      for (const id of request.allow) {
-        const row = rowOf(id);
-        if (row !== undefined) mask[row] = 0;
-      }
-    }
-    const drop = (id: unknown): void => {
-      const row = rowOf(id);
-      if (row !== undefined) mask[row] = 1;
-    };
-    request.exclude.forEach(drop);
-    if (request.omit === 'history') ready.profile.interacted.forEach(drop);
-    else if (request.omit === 'purchased') ready.profile.purchased.forEach(drop);
-    return mask;
-  }
-
-  /** The rules of a request, checked against the catalog's attributes. */
-  #rules(ready: Ready, request: unknown): Rules | undefined {
-    const rules = (request as { rules?: unknown } | null | undefined)?.rules;
-    if (rules === undefined) return undefined;
-    if (this.#attributesOf !== ready.catalog) {
-      this.#attributesOf = ready.catalog;
-      this.#attributeNames = attributeNames(ready.catalog.entries);
-    }
-    return checkRules(rules, this.#attributeNames!);
-  }
-
-  /** Top `k` rows of `scores` not in `mask`; with rules, after filters, boosts, caps, MMR and pins. */
-  #shelf(ready: Ready, scores: Float32Array, mask: Uint8Array, k: number, rules: Rules | undefined): { rows: ArrayLike<number>; scores: ArrayLike<number> } {
-    if (!rules) return topK(scores, k, mask);
-    applyRules(ready.catalog.entries, rules, scores, mask);
-    return selectShelf({ entries: ready.catalog.entries, scores, mask, k, rules, matrix: ready.matrix, norms: this.#norms(ready), rowOf: (id) => ready.catalog.row(id) });
-  }
-
-  #popular(ready: Ready, k: number, mask: Uint8Array, started: number, rules?: Rules): RecommendResult {
-    if (rules) {
-      const scores = Float32Array.from(ready.catalog.entries, (e) => e.popularity);
-      const best = this.#shelf(ready, scores, mask, k, rules);
-      const items = Array.from(best.rows, (row, i) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title, score: best.scores[i]! }));
-      return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
-    }
-    const items = [];
-    for (const row of ready.catalog.byPopularity) {
-      if (items.length >= k) break;
-      if (mask[row]) continue;
-      const e = ready.catalog.entries[row]!;
-      items.push({ id: e.id, title: e.title, score: e.popularity });
-    }
-    return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
   }
 
   /**
@@ -388,7 +319,7 @@ export class RecommenderService implements EngineApi {
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const rules = this.#rules(ready, request);
+      const rules = this.#shelves.rules(ready.catalog, request);
       if (rules && Object.keys(rules).some((key) => key !== 'where')) {
         throw new LocalshelfError('INVALID_ARGUMENT', 'search() takes rules.where only (filters); boosts, pins and diversity are for recommend() and related()');
       }

@@ -1,0 +1,92 @@
+/**
+ * What turns full-catalog scores into a shelf: the exclusion mask (the request's ids, the shopper's own items),
+ * the request's business rules checked against the catalog's attributes, and the selection (plain top-k, or the
+ * rules' filters, boosts, caps, MMR and pins). Caches what depends only on the catalog and the item matrix.
+ */
+import type { RecommendResult, Rules } from '../src/protocol';
+import type { CatalogIndex } from './catalog-index';
+import type { ItemMatrix } from './engine/item-matrix';
+import { topK } from './engine/score';
+import type { ShopperProfile } from './history/profile';
+import type { CheckedRecommendRequest } from './recommend-request';
+import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
+import { rowNorms } from './search/semantic';
+
+export interface ShelfSource {
+  catalog: CatalogIndex;
+  matrix: ItemMatrix;
+  profile: ShopperProfile;
+}
+
+export class Shelves {
+  #normsOf: ItemMatrix | undefined;
+  #rowNorms: Float32Array | undefined;
+  #attributesOf: CatalogIndex | undefined;
+  #attributeNames: Set<string> | undefined;
+
+  /** Row norms of the item matrix (for cosines), computed again when the matrix grows (catalog.add). */
+  norms(matrix: ItemMatrix): Float32Array {
+    if (this.#normsOf !== matrix) {
+      this.#normsOf = matrix;
+      this.#rowNorms = rowNorms(matrix);
+    }
+    return this.#rowNorms!;
+  }
+
+  /** Non-zero for rows to leave out: outside `filter.ids`, in `exclude`, or the shopper's own items per `omit`. */
+  exclusionMask(src: ShelfSource, request: CheckedRecommendRequest): Uint8Array {
+    const mask = new Uint8Array(src.catalog.size);
+    const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? src.catalog.row(id) : undefined);
+    if (request.allow !== undefined) {
+      mask.fill(1);
+      for (const id of request.allow) {
+        const row = rowOf(id);
+        if (row !== undefined) mask[row] = 0;
+      }
+    }
+    const drop = (id: unknown): void => {
+      const row = rowOf(id);
+      if (row !== undefined) mask[row] = 1;
+    };
+    request.exclude.forEach(drop);
+    if (request.omit === 'history') src.profile.interacted.forEach(drop);
+    else if (request.omit === 'purchased') src.profile.purchased.forEach(drop);
+    return mask;
+  }
+
+  /** The rules of a request, checked against the catalog's attributes. @throws LocalshelfError `INVALID_ARGUMENT` */
+  rules(catalog: CatalogIndex, request: unknown): Rules | undefined {
+    const rules = (request as { rules?: unknown } | null | undefined)?.rules;
+    if (rules === undefined) return undefined;
+    if (this.#attributesOf !== catalog) {
+      this.#attributesOf = catalog;
+      this.#attributeNames = attributeNames(catalog.entries);
+    }
+    return checkRules(rules, this.#attributeNames!);
+  }
+
+  /** Top `k` rows of `scores` not in `mask`; with rules, after filters, boosts, caps, MMR and pins. */
+  select(src: ShelfSource, scores: Float32Array, mask: Uint8Array, k: number, rules: Rules | undefined): { rows: ArrayLike<number>; scores: ArrayLike<number> } {
+    if (!rules) return topK(scores, k, mask);
+    applyRules(src.catalog.entries, rules, scores, mask);
+    return selectShelf({ entries: src.catalog.entries, scores, mask, k, rules, matrix: src.matrix, norms: this.norms(src.matrix), rowOf: (id) => src.catalog.row(id) });
+  }
+
+  /** The most popular items (no usable history), the rules applied. */
+  popular(src: ShelfSource, k: number, mask: Uint8Array, started: number, rules?: Rules): RecommendResult {
+    const entries = src.catalog.entries;
+    if (rules) {
+      const best = this.select(src, Float32Array.from(entries, (e) => e.popularity), mask, k, rules);
+      const items = Array.from(best.rows, (row, i) => ({ id: entries[row]!.id, title: entries[row]!.title, score: best.scores[i]! }));
+      return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
+    }
+    const items = [];
+    for (const row of src.catalog.byPopularity) {
+      if (items.length >= k) break;
+      if (mask[row]) continue;
+      const e = entries[row]!;
+      items.push({ id: e.id, title: e.title, score: e.popularity });
+    }
+    return { items, source: 'popular', historyUsed: 0, elapsedMs: performance.now() - started };
+  }
+}
