@@ -111,6 +111,13 @@ export interface Rules {
 export interface RecommendRequest {
   /** Filters, boosts, pins and diversity (see {@link Rules}). */
   rules?: Rules;
+  /**
+   * Demote items this shopper was shown (`impression` events) more than twice without viewing, clicking, carting
+   * or buying them; the count decays with a one-day half-life (EVAL.md "Feedback loop"). @defaultValue `true`
+   */
+  feedback?: boolean;
+  /** Slots at the end of the shelf drawn from the candidates just below it (exploration). @defaultValue `0` */
+  explore?: number;
   /** How many items. @defaultValue `10` */
   k?: number;
   /** Item ids never to return (on top of {@link RecommendRequest.omit}). */

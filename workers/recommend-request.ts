@@ -13,6 +13,8 @@ export interface CheckedRecommendRequest {
   exclude: readonly unknown[];
   /** `undefined`: no restriction. */
   allow: readonly unknown[] | undefined;
+  feedback: boolean;
+  explore: number;
 }
 
 const invalid = (message: string): LocalshelfError => new LocalshelfError('INVALID_ARGUMENT', message);
@@ -44,5 +46,9 @@ export function checkRecommendRequest(request: unknown, defaultOmit: OmitPolicy 
   if (filter !== undefined && (typeof filter !== 'object' || filter === null || Array.isArray(filter))) throw invalid('filter must be an object');
   const allow = (filter as { ids?: unknown } | undefined)?.ids;
   if (allow !== undefined && !Array.isArray(allow)) throw invalid('filter.ids must be an array of item ids');
-  return { k, omit, exclude, allow };
+  const feedback = (r as RecommendRequest).feedback ?? true;
+  if (typeof feedback !== 'boolean') throw invalid('feedback must be a boolean');
+  const explore = (r as RecommendRequest).explore ?? 0;
+  if (typeof explore !== 'number' || !Number.isInteger(explore) || explore < 0 || explore > k) throw invalid(`explore must be an integer in 0..k; got ${describeValue(explore)}`);
+  return { k, omit, exclude, allow, feedback, explore };
 }

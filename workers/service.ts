@@ -208,7 +208,9 @@ export class RecommenderService implements EngineApi {
       const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
-      const best = this.#shelves.select(ready, scores, mask, k, rules);
+      if (checked.feedback) this.#shelves.demote(ready, scores, mask, k);
+      if (checked.explore > 0 && (rules?.pin || rules?.diversity)) throw new LocalshelfError('INVALID_ARGUMENT', 'explore cannot be combined with rules.pin or rules.diversity');
+      const best = this.#shelves.select(ready, scores, mask, k, rules, checked.explore);
       const norms = this.#shelves.norms(ready.matrix);
       const rows = used.map((h) => h.row);
       const entry = (row: number) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title });

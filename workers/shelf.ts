@@ -11,6 +11,7 @@ import type { ShopperProfile } from './history/profile';
 import type { CheckedRecommendRequest } from './recommend-request';
 import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
 import { rowNorms } from './search/semantic';
+import { demote, explore } from './feedback';
 
 export interface ShelfSource {
   catalog: CatalogIndex;
@@ -65,11 +66,32 @@ export class Shelves {
     return checkRules(rules, this.#attributeNames!);
   }
 
-  /** Top `k` rows of `scores` not in `mask`; with rules, after filters, boosts, caps, MMR and pins. */
-  select(src: ShelfSource, scores: Float32Array, mask: Uint8Array, k: number, rules: Rules | undefined): { rows: ArrayLike<number>; scores: ArrayLike<number> } {
-    if (!rules) return topK(scores, k, mask);
-    applyRules(src.catalog.entries, rules, scores, mask);
-    return selectShelf({ entries: src.catalog.entries, scores, mask, k, rules, matrix: src.matrix, norms: this.norms(src.matrix), rowOf: (id) => src.catalog.row(id) });
+  /**
+   * Top `k` rows of `scores` not in `mask`; with rules, after filters, boosts, caps, MMR and pins; the last
+   * `explore` slots drawn from just below the shelf.
+   */
+  select(src: ShelfSource, scores: Float32Array, mask: Uint8Array, k: number, rules: Rules | undefined, exploreSlots = 0): { rows: ArrayLike<number>; scores: ArrayLike<number> } {
+    if (rules) applyRules(src.catalog.entries, rules, scores, mask);
+    let best: { rows: ArrayLike<number>; scores: ArrayLike<number> } = rules
+      ? selectShelf({ entries: src.catalog.entries, scores, mask, k, rules, matrix: src.matrix, norms: this.norms(src.matrix), rowOf: (id) => src.catalog.row(id) })
+      : topK(scores, k, mask);
+    if (exploreSlots > 0) {
+      const rows = explore(Array.from(best.rows), scores, mask, k, exploreSlots, Math.random);
+      best = { rows, scores: rows.map((r) => scores[r]!) };
+    }
+    return best;
+  }
+
+  /** The feedback loop: items the shopper keeps being shown and passing over go down (workers/feedback.ts). */
+  demote(src: ShelfSource, scores: Float32Array, mask: Uint8Array, k: number): void {
+    const ignored = src.profile.ignored;
+    if (ignored.size === 0) return;
+    const rows: [number, number][] = [];
+    for (const [id, n] of ignored.entries(Date.now())) {
+      const row = src.catalog.row(id);
+      if (row !== undefined) rows.push([row, n]);
+    }
+    demote(scores, mask, rows, k);
   }
 
   /** The most popular items (no usable history), the rules applied. */

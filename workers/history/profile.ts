@@ -4,12 +4,15 @@
  * default) and the purchased ones.
  */
 import { isItemEvent, type ItemEvent, type StoredEvent } from '../../src/events';
+import { IgnoredImpressions } from '../feedback';
 
 export class ShopperProfile {
   readonly #maxLen: number;
   #recent: ItemEvent[] = [];
   readonly #purchased = new Set<string>();
   readonly #interacted = new Set<string>();
+  /** Items shown (impression events) and not engaged with since, decaying: the feedback loop's input. */
+  readonly ignored = new IgnoredImpressions();
 
   constructor(maxLen: number) {
     this.#maxLen = maxLen;
@@ -18,7 +21,9 @@ export class ShopperProfile {
   /** Folds events (oldest first) into the profile. */
   add(events: readonly StoredEvent[]): void {
     for (const e of events) {
+      if (e.type === 'impression') this.ignored.shown(e.itemIds, e.timestamp);
       if (!isItemEvent(e)) continue;
+      this.ignored.engaged(e.itemId);
       this.#recent.push({ type: e.type, itemId: e.itemId, timestamp: e.timestamp });
       this.#interacted.add(e.itemId);
       if (e.type === 'purchase') this.#purchased.add(e.itemId);
@@ -45,5 +50,6 @@ export class ShopperProfile {
     this.#recent = [];
     this.#purchased.clear();
     this.#interacted.clear();
+    this.ignored.clear();
   }
 }
