@@ -8,7 +8,7 @@ import { installErrorTransfer } from './error-transfer';
 import { LocalshelfError, asLocalshelfError } from './errors';
 import { validateEvent, type StoredEvent, type TrackEvent } from './events';
 import { resolveOptions, type RecommenderOptions, type ResolvedOptions } from './options';
-import type { BackendInfo, EngineApi, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from './protocol';
+import type { BackendInfo, EngineApi, MetricsResult, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from './protocol';
 import type { Progress } from './progress';
 import { EngineEventLink } from './engine-events';
 import type { StorageInfo, StorageKind } from './storage';
@@ -182,6 +182,15 @@ export class Recommender extends EventTarget {
         () => batch.forEach((b) => b.resolve()),
         (error: unknown) => batch.forEach((b) => b.reject(error)),
       );
+  }
+
+  /**
+   * Counters per slot (the `slot` of recommend()/related()) over the stored history: shelves shown, items shown,
+   * clicks, add-to-carts and purchases that carried the shelf's `recommendationId`, and their rates per shelf.
+   * Computed on the device; nothing is sent. Report them yourself for an A/B test.
+   */
+  metrics(options: CallOptions = {}): Promise<MetricsResult> {
+    return this.#guard.run(() => this.#remote.metrics(), { name: 'metrics()', timeoutMs: this.#options.callTimeoutMs, signal: options.signal });
   }
 
   /**

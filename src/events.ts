@@ -19,12 +19,16 @@ export interface ItemEvent {
   itemId: string;
   /** Milliseconds since the epoch. @defaultValue `Date.now()` when tracked */
   timestamp?: number;
+  /** The `recommendationId` of the shelf the item was picked from, for `recommender.metrics()`. */
+  recommendationId?: string;
 }
 /** Items were shown to the shopper (stored for the record; not fed to the encoder). */
 export interface ImpressionEvent {
   type: 'impression';
   itemIds: string[];
   timestamp?: number;
+  /** The `recommendationId` of the shelf shown, for `recommender.metrics()`. */
+  recommendationId?: string;
 }
 /** The shopper searched (stored on the device only). */
 export interface SearchEvent {
@@ -72,14 +76,15 @@ export function validateEvent(input: unknown, now: number = Date.now()): StoredE
     }
     timestamp = e.timestamp;
   }
+  const rid = e.recommendationId === undefined ? {} : { recommendationId: checkId(e.recommendationId, 'event.recommendationId') };
   if (ITEM_TYPES.has(e.type)) {
-    return { type: e.type as ItemEventType, itemId: checkId(e.itemId, 'event.itemId'), timestamp };
+    return { type: e.type as ItemEventType, itemId: checkId(e.itemId, 'event.itemId'), timestamp, ...rid };
   }
   if (e.type === 'impression') {
     if (!Array.isArray(e.itemIds) || e.itemIds.length === 0 || e.itemIds.length > LIMITS.impressionItems) {
       throw bad(`impression.itemIds must be a non-empty array of at most ${LIMITS.impressionItems} ids`);
     }
-    return { type: 'impression', itemIds: e.itemIds.map((id, i) => checkId(id, `impression.itemIds[${i}]`)), timestamp };
+    return { type: 'impression', itemIds: e.itemIds.map((id, i) => checkId(id, `impression.itemIds[${i}]`)), timestamp, ...rid };
   }
   if (typeof e.query !== 'string' || e.query.length > LIMITS.queryLength) {
     throw bad(`search.query must be a string of at most ${LIMITS.queryLength} characters`);

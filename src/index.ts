@@ -40,4 +40,4 @@ export {
 export type { Progress } from './progress';
 export { BackendChangeEvent, StorageChangeEvent } from './engine-events';
 export { STORAGE_PREFERENCES, type StorageInfo, type StorageKind, type StoragePreference } from './storage';
-export type { BackendInfo, CatalogItem, OmitPolicy, ReadyInfo, Reason, Recommendation, RecommendRequest, RecommendResult, RelatedMode, RelatedRequest, RelatedResult, SearchInfo } from './protocol';
+export type { AttributeValue, BackendInfo, CatalogItem, Condition, MetricsResult, OmitPolicy, Rules, SlotMetrics, ReadyInfo, Reason, Recommendation, RecommendRequest, RecommendResult, RelatedMode, RelatedRequest, RelatedResult, SearchInfo } from './protocol';

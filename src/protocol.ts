@@ -109,6 +109,8 @@ export interface Rules {
 }
 
 export interface RecommendRequest {
+  /** Name of the shelf ("home", "cart-upsell"), for `metrics()`. @defaultValue `'recommend'` */
+  slot?: string;
   /** Filters, boosts, pins and diversity (see {@link Rules}). */
   rules?: Rules;
   /**
@@ -156,6 +158,8 @@ export interface Recommendation extends CatalogItem {
 export type RelatedMode = 'also' | 'similar';
 
 export interface RelatedRequest {
+  /** Name of the shelf, for `metrics()`. @defaultValue `'related'` */
+  slot?: string;
   /** Filters, boosts, pins and diversity (see {@link Rules}). */
   rules?: Rules;
   /** How many items. @defaultValue `10` */
@@ -172,6 +176,8 @@ export interface RelatedRequest {
 
 export interface RelatedResult {
   items: Recommendation[];
+  /** Echo it on the impression, click, add_to_cart and purchase events of this shelf (see `metrics()`). */
+  recommendationId: string;
   mode: RelatedMode;
   /** Time spent in the worker, ms. */
   elapsedMs: number;
@@ -179,12 +185,36 @@ export interface RelatedResult {
 
 export interface RecommendResult {
   items: Recommendation[];
+  /** `<slot>#<unique>`: echo it on the impression, click, add_to_cart and purchase events of this shelf (see `metrics()`). */
+  recommendationId: string;
   /** `'personal'`: scored from the shopper's history; `'popular'`: no usable history, most popular items. */
   source: 'personal' | 'popular';
   /** How many history events fed the encoder. */
   historyUsed: number;
   /** Time spent in the worker, ms. */
   elapsedMs: number;
+}
+
+/** Counters of one slot over the stored history. Rates are per shelf shown (impression events). */
+export interface SlotMetrics {
+  /** Impression events with this slot's recommendationId (shelves shown). */
+  shelves: number;
+  itemsShown: number;
+  clicks: number;
+  addToCart: number;
+  purchases: number;
+  /** clicks / shelves. */
+  ctr: number;
+  /** addToCart / shelves. */
+  cartRate: number;
+  /** purchases / shelves. */
+  purchaseRate: number;
+}
+
+export interface MetricsResult {
+  slots: Record<string, SlotMetrics>;
+  /** Stored events counted (the history keeps up to `historyCap`). */
+  events: number;
 }
 
 /** Configuration the worker starts from (resolved options minus main-thread-only fields). */
@@ -213,6 +243,7 @@ export interface EngineApi {
   track(events: TrackEvent[]): Promise<number>;
   recommend(request: RecommendRequest, callId: number): Promise<RecommendResult>;
   related(itemId: string, request: RelatedRequest, callId: number): Promise<RelatedResult>;
+  metrics(): Promise<MetricsResult>;
   search(query: string, request: SearchRequest, callId: number): Promise<SearchResult>;
   /** Builds search if it is not built yet, and reports what it runs on. */
   searchInfo(): Promise<SearchInfo>;

@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { LocalshelfError, asLocalshelfError, describeValue } from '../src/errors';
 import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } from '../src/events';
 import type { Progress } from '../src/progress';
-import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, SearchInfo } from '../src/protocol';
+import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, MetricsResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
 import { CatalogIndex } from './catalog-index';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
@@ -17,6 +17,7 @@ import { openHistory, type History } from './history/history';
 import { checkRecommendRequest, checkRelatedRequest } from './recommend-request';
 import { reasonsFor, similarTo } from './related';
 import { Shelves } from './shelf';
+import { checkSlot, recommendationId, slotMetrics } from './metrics';
 import { HistoryPeers } from './history/peers';
 import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
@@ -192,6 +193,7 @@ export class RecommenderService implements EngineApi {
     const started = performance.now();
     const checked = checkRecommendRequest(request);
     const k = checked.k;
+    const rid = recommendationId(checkSlot((request as RecommendRequest | undefined)?.slot, 'recommend'));
     const rules = this.#shelves.rules(ready.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
@@ -204,7 +206,7 @@ export class RecommenderService implements EngineApi {
         if (row !== undefined) history.push({ row, type: TYPE_ID[e.type] });
       }
       const used = history.slice(-ready.manifest.maxLen);
-      if (used.length === 0) return this.#shelves.popular(ready, k, mask, started, rules);
+      if (used.length === 0) return { ...this.#shelves.popular(ready, k, mask, started, rules), recommendationId: rid };
       const user = await this.#encode(ready, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
@@ -219,7 +221,7 @@ export class RecommenderService implements EngineApi {
         score: best.scores[i]!,
         because: reasonsFor(ready.matrix, norms, row, rows).map((r) => ({ itemId: entry(r.row).id, title: entry(r.row).title, weight: r.weight })),
       }));
-      return { items, source: 'personal', historyUsed: used.length, elapsedMs: performance.now() - started };
+      return { items, source: 'personal', historyUsed: used.length, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
       // After this answer is posted (a macrotask later), the worker is free: build search then.
@@ -235,6 +237,7 @@ export class RecommenderService implements EngineApi {
     const ready = this.#need();
     const started = performance.now();
     const checked = checkRelatedRequest(request);
+    const rid = recommendationId(checkSlot((request as RelatedRequest | undefined)?.slot, 'related'));
     const rules = this.#shelves.rules(ready.catalog, request);
     const row = typeof itemId === 'string' ? ready.catalog.row(itemId) : undefined;
     if (row === undefined) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
@@ -253,7 +256,7 @@ export class RecommenderService implements EngineApi {
       }
       const best = this.#shelves.select(ready, scores, mask, checked.k, rules);
       const items = Array.from(best.rows, (r, i) => ({ id: ready.catalog.entries[r]!.id, title: ready.catalog.entries[r]!.title, score: best.scores[i]! }));
-      return { items, mode: checked.mode, elapsedMs: performance.now() - started };
+      return { items, mode: checked.mode, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
     }
@@ -349,6 +352,12 @@ export class RecommenderService implements EngineApi {
         return rows.length ? { vector: await this.#encode(ready, rows), used: rows.length } : undefined;
       },
     };
+  }
+
+  /** Counters per slot over the stored history (workers/metrics.ts). */
+  async metrics(): Promise<MetricsResult> {
+    const events = await this.#need().store.all();
+    return { slots: slotMetrics(events), events: events.length };
   }
 
   async exportHistory(): Promise<StoredEvent[]> {

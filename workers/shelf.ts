@@ -95,7 +95,7 @@ export class Shelves {
   }
 
   /** The most popular items (no usable history), the rules applied. */
-  popular(src: ShelfSource, k: number, mask: Uint8Array, started: number, rules?: Rules): RecommendResult {
+  popular(src: ShelfSource, k: number, mask: Uint8Array, started: number, rules?: Rules): Omit<RecommendResult, 'recommendationId'> {
     const entries = src.catalog.entries;
     if (rules) {
       const best = this.select(src, Float32Array.from(entries, (e) => e.popularity), mask, k, rules);

@@ -18,7 +18,7 @@ const READY: ReadyInfo = {
 };
 
 /** An engine that behaves as the test needs; it speaks the real protocol. */
-class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems' | 'syncAdapters' | 'setVisibility' | 'related'> {
+class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems' | 'syncAdapters' | 'setVisibility' | 'related' | 'metrics'> {
   config: EngineConfig | undefined;
   tracked: TrackEvent[][] = [];
   aborted: number[] = [];
@@ -43,7 +43,7 @@ class FakeEngine implements Omit<EngineApi, 'search' | 'searchInfo' | 'addItems'
     if (this.hang) return new Promise(() => undefined);
     if (request.k === 0) throw new LocalshelfError('INVALID_ARGUMENT', `k must be positive (call ${callId})`);
     if (request.k === -1) throw new TypeError('plain error');
-    return { items: [{ id: 'a', title: 'A', score: 1 }], source: 'personal', historyUsed: 1, elapsedMs: 0 };
+    return { items: [{ id: 'a', title: 'A', score: 1 }], source: 'personal', historyUsed: 1, recommendationId: 'recommend#1', elapsedMs: 0 };
   }
   async exportHistory(): Promise<StoredEvent[]> {
     return [];
