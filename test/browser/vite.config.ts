@@ -10,7 +10,17 @@ export default defineConfig({
   base: './',
   appType: 'mpa',
   publicDir: `${repo}/public`,
-  resolve: { alias: { localshelf: `${repo}/dist/localshelf.js` } },
-  build: { outDir: `${repo}/test/browser/.app-dist`, emptyOutDir: true, target: 'es2022' },
+  resolve: {
+    alias: [
+      { find: /^localshelf\/react$/, replacement: `${repo}/dist/react.js` },
+      { find: /^localshelf$/, replacement: `${repo}/dist/localshelf.js` },
+    ],
+  },
+  build: {
+    outDir: `${repo}/test/browser/.app-dist`,
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: { input: { index: `${root}/index.html`, react: `${root}/react.html` } },
+  },
   worker: { format: 'es' },
 });

@@ -1,5 +1,5 @@
 // Type tests of the storage, backend-change, omit and related() surface, checked by `npm run typecheck`.
-import { createRecommender, type Reason, type RelatedResult, type StorageKind, type StorageInfo } from '../../src/index';
+import { createRecommender, type Reason, type RecommendResult, type RelatedResult, type StorageKind, type StorageInfo } from '../../src/index';
 import { assertType, type Equal } from './type-assert';
 
 export async function reliabilityTypeTests(): Promise<void> {
@@ -23,4 +23,14 @@ export async function reliabilityTypeTests(): Promise<void> {
   assertType<Equal<RelatedResult['mode'], 'also' | 'similar'>>();
   // @ts-expect-error mode is a closed union
   await r.related('B004756YJA', { mode: 'bought' });
+}
+
+// localshelf/react: hooks typed over the core's types.
+import { useRecommendations, useRecommender, useSearch } from '../../src/react';
+export function reactTypeTests(): void {
+  const { recommender } = useRecommender({ model: '/m/manifest.json' });
+  const recs = useRecommendations(recommender, { k: 4, slot: 'home' });
+  assertType<Equal<typeof recs.data, RecommendResult | undefined>>();
+  const hits = useSearch(recommender, 'lipstick');
+  void hits.refresh;
 }
