@@ -1,7 +1,6 @@
 /**
- * "Because you viewed …": the most recent distinct items in the shopper's own history (`history.export()`).
- * Honest by construction: the model does not attribute a recommendation to particular history items yet, so
- * this names what the shopper looked at last, which is what the encoder weighs most.
+ * The shopper's most recent distinct items (`history.export()`), for the "Recently viewed" row and the shelf's
+ * lead line. Each card's own "Because you viewed …" comes from the library (`because` on every personal result).
  */
 import { ITEM_EVENT_TYPES, type Recommender, type StoredEvent } from 'localshelf';
 import type { Catalog, Product } from './catalog';

@@ -46,10 +46,11 @@ async function start(): Promise<void> {
     window.scrollTo(0, 0);
   };
   window.addEventListener('hashchange', show);
-  // A click on a recommended product is a stronger signal than the view that follows it.
+  // A click on a recommended product is a stronger signal than the view that follows it; it carries the shelf's
+  // recommendationId for this browser's shelf metrics.
   main.addEventListener('click', (event) => {
-    const card = (event.target as Element).closest<HTMLElement>('a.card[data-list="recommended"]');
-    if (card?.dataset.id) void engine.track({ type: 'click', itemId: card.dataset.id });
+    const card = (event.target as Element).closest<HTMLElement>('a.card[data-rid]');
+    if (card?.dataset.id) void engine.track({ type: 'click', itemId: card.dataset.id, recommendationId: card.dataset.rid! });
   });
   show();
   document.body.dataset.shop = 'ready';

@@ -3,17 +3,31 @@ import { formatPrice, type Product } from '../catalog';
 import { h, type Child } from '../dom';
 import { productArt } from '../product-art';
 
-export function productCard(product: Product, list: string): HTMLElement {
+/** What a card of a recommendation shelf carries besides the product: the shelf's id and the top reason. */
+export interface CardExtras {
+  recommendationId?: string;
+  /** "Because you viewed …": the history item the library names as the closest to this pick. */
+  because?: string;
+}
+
+export function productCard(product: Product, list: string, extras: CardExtras = {}): HTMLElement {
   return h(
     'a',
-    { class: 'card', href: `#/product/${encodeURIComponent(product.id)}`, 'data-id': product.id, 'data-list': list, title: product.title },
+    { class: 'card', href: `#/product/${encodeURIComponent(product.id)}`, 'data-id': product.id, 'data-list': list, title: product.title, ...(extras.recommendationId ? { 'data-rid': extras.recommendationId } : {}) },
     h('div', { class: 'card-art' }, productArt(product)),
-    h('div', { class: 'card-body' }, h('span', { class: 'card-category' }, product.category), h('span', { class: 'card-title' }, product.title), h('span', { class: 'card-price' }, formatPrice(product.priceCents))),
+    h(
+      'div',
+      { class: 'card-body' },
+      h('span', { class: 'card-category' }, product.category),
+      h('span', { class: 'card-title' }, product.title),
+      h('span', { class: 'card-price' }, formatPrice(product.priceCents)),
+      extras.because ? h('span', { class: 'card-because', 'data-testid': 'card-because' }, `Because you viewed ${extras.because}`) : null,
+    ),
   );
 }
 
-export function productGrid(products: readonly Product[], list: string): HTMLElement {
-  return h('div', { class: 'grid', 'data-testid': `grid-${list}` }, products.map((p) => productCard(p, list)));
+export function productGrid(products: readonly Product[], list: string, extras: readonly CardExtras[] = []): HTMLElement {
+  return h('div', { class: 'grid', 'data-testid': `grid-${list}` }, products.map((p, i) => productCard(p, list, extras[i])));
 }
 
 /** Grey cards shown while the on-device model is still loading. */

@@ -2,7 +2,7 @@
  * "Your data": what the shop keeps about the shopper (all of it, on this device), export and delete, and the
  * engine's status (backend, model, adapter channel).
  */
-import type { Recommender, StoredEvent } from 'localshelf';
+import type { MetricsResult, Recommender, StoredEvent } from 'localshelf';
 import { h, replace, type Child } from '../dom';
 import type { Shop } from '../shop';
 import { section } from './cards';
@@ -13,9 +13,11 @@ const LABEL: Record<StoredEvent['type'], string> = { view: 'Viewed', click: 'Cli
 export function privacyView(shop: Shop): HTMLElement {
   const data = h('div', null, h('p', { class: 'muted' }, 'Reading your history from this browser…'));
   const engine = h('div', null, h('p', { class: 'muted' }, 'Waiting for the on-device model…'));
+  const metrics = h('div', null, h('p', { class: 'muted' }, 'Counting…'));
   shop.engine.ready.then(
     async (r) => {
       replace(engine, engineStatus(r));
+      void r.metrics().then((m) => replace(metrics, metricsTable(m)), (error: unknown) => replace(metrics, h('p', null, String((error as Error).message))));
       await renderData(shop, r, data);
     },
     (error: unknown) => {
@@ -38,6 +40,7 @@ export function privacyView(shop: Shop): HTMLElement {
       data,
     ),
     section({ id: 'engine-status', title: 'How the recommendations run' }, engine),
+    section({ id: 'shelf-metrics', title: 'Shelf metrics in this browser', lead: 'Counted on this device from the shelves you were shown and what you did next (recommender.metrics()). A shop could report such counters for an A/B test; this one does not.' }, metrics),
   );
 }
 
@@ -117,5 +120,17 @@ function engineStatus(r: Recommender): HTMLElement {
     row('Search', 'Runs in the same worker on this device, over the catalog’s product titles.'),
     row('Model updates', 'No adapter channel configured: this shop serves the base model only.', 'adapter-status'),
     row('Where your data lives', 'Your history: IndexedDB in this browser (database “localshelf”). Your cart: localStorage. The browser also keeps a search index of the catalog and copies of the model files, so the shop works offline; those say nothing about you.'),
+  );
+}
+
+function metricsTable(m: MetricsResult): HTMLElement {
+  const slots = Object.entries(m.slots);
+  if (slots.length === 0) return h('p', { class: 'muted' }, 'No shelf has been shown yet.');
+  const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;
+  return h(
+    'table',
+    { class: 'history', 'data-testid': 'metrics-table' },
+    h('thead', null, h('tr', null, ...['shelf', 'shown', 'clicks', 'click rate', 'added to cart', 'bought'].map((t) => h('th', null, t)))),
+    h('tbody', null, ...slots.map(([slot, s]) => h('tr', { 'data-slot': slot }, h('td', null, slot), h('td', null, String(s.shelves)), h('td', null, String(s.clicks)), h('td', null, pct(s.ctr)), h('td', null, String(s.addToCart)), h('td', null, String(s.purchases))))),
   );
 }

@@ -2,7 +2,7 @@
  * The "Recommended for you" shelf and the product page's related shelf: both ask the on-device recommender and
  * say, in plain words, what the picks are based on.
  */
-import type { RecommendResult } from 'localshelf';
+import type { Recommendation } from 'localshelf';
 import type { Product } from '../catalog';
 import { h, replace, type Child } from '../dom';
 import { recentItems, shortTitle } from '../explain';
@@ -15,17 +15,39 @@ interface ShelfOptions {
   exclude: readonly string[];
   /** Also leave out this many of the shopper's most recent items (the home page lists them as "Recently viewed"). */
   excludeRecent?: number;
+  /** The shelf's name in `metrics()`. */
+  slot: string;
+  /** The product page's shelf: `related(productId)` instead of `recommend()`. */
+  relatedTo?: string;
 }
 
-/** Runs the recommender and maps results onto catalog products. */
-async function recommend(shop: Shop, options: ShelfOptions): Promise<{ result: RecommendResult; products: Product[]; recent: Product[] }> {
+interface Shelf {
+  /** `'personal'` / `'popular'` (recommend), `'also'` (related). */
+  source: string;
+  recommendationId: string;
+  items: Recommendation[];
+  historyUsed: number;
+  elapsedMs: number;
+  products: Product[];
+  recent: Product[];
+}
+
+/**
+ * Runs the recommender and maps results onto catalog products. The home shelf asks for some variety (an MMR
+ * trade-off, `diversity.lambda`) so that six nail polishes in a row give way to a few other kinds of product.
+ */
+async function recommend(shop: Shop, options: ShelfOptions): Promise<Shelf> {
   const recommender = await shop.engine.ready;
   const history = await recommender.history.export();
   const recent = recentItems(history, shop.catalog, Math.max(3, options.excludeRecent ?? 0));
   const exclude = [...options.exclude, ...recent.slice(0, options.excludeRecent ?? 0).map((p) => p.id)];
-  const result = await recommender.recommend({ k: options.k, exclude });
-  const products = result.items.map((item) => shop.catalog.get(item.id)).filter((p): p is Product => p !== undefined);
-  return { result, products, recent: recent.slice(0, 3) };
+  const result = options.relatedTo
+    ? await recommender.related(options.relatedTo, { k: options.k, exclude, slot: options.slot, omit: 'history' })
+    : await recommender.recommend({ k: options.k, exclude, slot: options.slot, rules: { diversity: { lambda: 0.8 } } });
+  const items = result.items.filter((item) => shop.catalog.get(item.id));
+  const source = 'source' in result ? result.source : result.mode;
+  const historyUsed = 'historyUsed' in result ? result.historyUsed : 1;
+  return { source, recommendationId: result.recommendationId, items, historyUsed, elapsedMs: result.elapsedMs, products: items.map((i) => shop.catalog.get(i.id)!), recent: recent.slice(0, 3) };
 }
 
 function becauseYouViewed(recent: readonly Product[]): Child[] {
@@ -39,10 +61,23 @@ function fill(shop: Shop, target: HTMLElement, lead: HTMLElement, options: Shelf
   replace(target, skeletonGrid(options.k));
   replace(lead, shop.engine.state.phase === 'ready' ? 'Picking for you…' : 'Loading the recommendation model onto your device…');
   recommend(shop, options).then(
-    ({ result, products, recent }) => {
+    (result) => {
+      const { products, recent } = result;
       target.closest('section')?.setAttribute('data-source', result.source);
-      replace(lead, result.source === 'personal' ? personalLead(recent) : popularLead);
-      replace(target, productGrid(products, 'recommended'), h('p', { class: 'fine' }, result.source === 'personal' ? `Picked on this device from your last ${result.historyUsed} product event${result.historyUsed === 1 ? '' : 's'} in ${result.elapsedMs.toFixed(0)} ms. Your history never leaves this browser.` : 'No history yet, so nothing personal: these are the catalog’s most popular products.'));
+      replace(lead, result.source === 'popular' ? popularLead : personalLead(recent));
+      const extras = result.items.map((item) => {
+        const reason = item.because?.[0];
+        return { recommendationId: result.recommendationId, ...(reason ? { because: shortTitle(reason.title, 36) } : {}) };
+      });
+      const note =
+        result.source === 'personal'
+          ? `Picked on this device from your last ${result.historyUsed} product event${result.historyUsed === 1 ? '' : 's'} in ${result.elapsedMs.toFixed(0)} ms. Your history never leaves this browser.`
+          : result.source === 'also'
+            ? `Worked out on this device in ${result.elapsedMs.toFixed(0)} ms from what shoppers went on to after this product.`
+            : 'No history yet, so nothing personal: these are the catalog’s most popular products.';
+      replace(target, productGrid(products, options.relatedTo ? 'related' : 'recommended', extras), h('p', { class: 'fine' }, note));
+      // What was shown, for the feedback loop and this browser's shelf metrics (both on the device).
+      if (products.length) void shop.engine.track({ type: 'impression', itemIds: products.map((p) => p.id), recommendationId: result.recommendationId });
     },
     (error: unknown) => {
       target.closest('section')?.setAttribute('data-source', 'error');
@@ -64,24 +99,24 @@ export function recommendedShelf(shop: Shop): HTMLElement {
     shop,
     body,
     lead,
-    { k: 6, exclude: shop.cart.ids, excludeRecent: RECENT },
+    { k: 6, exclude: shop.cart.ids, excludeRecent: RECENT, slot: 'home' },
     (recent) => [...becauseYouViewed(recent), h('span', { class: 'muted' }, ' (your most recent items; the model weighs them most).')],
     'Popular with shoppers right now. Browse a few products and this shelf becomes yours.',
   );
   return shelf;
 }
 
-/** Product page shelf. localshelf has no `related()` yet: these are recommendations for the shopper's history, which now ends with this product. */
+/** Product page shelf: `related()`, what shoppers went on to after this product (the shopper's own items left out). */
 export function relatedShelf(shop: Shop, product: Product): HTMLElement {
   const lead = h('span');
   const body = h('div');
-  const shelf = section({ id: 'shelf-related', title: 'Shoppers with your history also liked', lead }, body);
+  const shelf = section({ id: 'shelf-related', title: 'Shoppers who viewed this went on to', lead }, body);
   fill(
     shop,
     body,
     lead,
-    { k: 6, exclude: [product.id] },
-    (recent) => [`Based on your browsing, ending with ${shortTitle(recent[0]?.title ?? product.title)}.`],
+    { k: 6, exclude: [product.id, ...shop.cart.ids], slot: 'product-page', relatedTo: product.id },
+    () => [`What shoppers looked at next after ${shortTitle(product.title)}, worked out on this device.`],
     'Popular with shoppers right now.',
   );
   return shelf;
