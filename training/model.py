@@ -18,6 +18,120 @@ import torch.nn.functional as F
 
 NUM_EVENT_TYPES = 5  # 0 = padding, 1 view, 2 click, 3 add_to_cart, 4 purchase
 NEG = -1e9
+SOFTMAX_CHUNK = 1 << 21  # logits per chunk of the fused softmax (8 MB of float32: stays in cache, no page faults)
+
+
+def _keep_mask(shape, p: float, like: torch.Tensor) -> torch.Tensor:
+    """Float mask of kept elements scaled by 1/keep (inverted dropout) from 16 random bits per element: four per
+    int64 draw, ~8x faster than ``bernoulli_`` on CPU (one generator call per element there). Keep probability
+    ``1 - round(p * 65536) / 65536`` (0.2 -> 0.79999...), and the scale uses that exact value."""
+    n = 1
+    for d in shape:
+        n *= d
+    drop = int(round(p * 65536))
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=like.device).random_(-2 ** 63, 2 ** 63 - 1)
+    keep = bits.view(torch.int16)[:n].view(shape) >= (drop - 32768)
+    return keep.to(like.dtype).mul_(65536.0 / (65536 - drop))
+
+
+class _MaskMul(torch.autograd.Function):
+    """x * mask (mask a constant): saves only the mask, no extra graph nodes."""
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        return g * mask, None
+
+
+class Dropout(nn.Dropout):
+    """nn.Dropout with a faster mask on CPU (``_keep_mask``); identity in eval mode (and so in the ONNX graph)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.is_cuda:
+            return F.dropout(x, self.p, True)
+        return _MaskMul.apply(x, _keep_mask(x.shape, self.p, x))
+
+
+class _FullSoftmaxCE(torch.autograd.Function):
+    """Sum over positions of weight * cross-entropy against every item, computed chunk by chunk.
+
+    ``h`` [P, D] position states, ``w`` [N, D] item vectors (items 1..N), ``target`` [P] in 0..N-1. The loss is a
+    scalar, so the gradients are computed in the forward pass chunk by chunk (softmax - one-hot, times the
+    weight) and only dh [P, D] and dw [N, D] are kept: the [P, N] logits never exist at once. Same math as
+    ``F.cross_entropy(h @ w.t(), target, reduction='sum')`` (with the optional masks of ``Recommender.forward``)."""
+
+    @staticmethod
+    def forward(ctx, h, w, target, weights, allowed, hist, need_grad: bool):
+        n_items = w.shape[0]
+        rows = max(1, SOFTMAX_CHUNK // max(n_items, 1))
+        loss = torch.zeros((), dtype=h.dtype, device=h.device)
+        dh = torch.empty_like(h) if need_grad else None
+        dw = torch.zeros_like(w) if need_grad else None
+        wt = w.t()
+        for s in range(0, h.shape[0], rows):
+            hc, tc = h[s:s + rows], target[s:s + rows]
+            r = torch.arange(len(tc), device=h.device)
+            logits = hc @ wt  # [c, N]
+            if allowed is not None:
+                logits.masked_fill_(~allowed, float("-inf"))
+            if hist is not None:  # earlier items of the sequence: NEG, except the target
+                seen, valid = hist[0][s:s + rows], hist[1][s:s + rows]
+                col = torch.where(valid, seen - 1, tc.unsqueeze(1))
+                penalty = torch.zeros_like(logits).scatter_(1, col, valid.to(logits.dtype) * NEG)
+                penalty[r, tc] = 0.0
+                logits.add_(penalty)
+            m = logits.amax(1, keepdim=True)
+            logits.sub_(m)
+            zt = logits[r, tc]
+            logits.exp_()
+            ssum = logits.sum(1, keepdim=True)
+            ce = ssum.squeeze(1).log() - zt
+            wc = None if weights is None else weights[s:s + rows]
+            loss += ce.sum() if wc is None else (ce * wc).sum()
+            if need_grad:
+                logits.div_(ssum)
+                logits[r, tc] -= 1.0
+                if wc is not None:
+                    logits.mul_(wc.unsqueeze(1))
+                torch.mm(logits, w, out=dh[s:s + rows])
+                dw.addmm_(logits.t(), hc)
+        ctx.save_for_backward(dh, dw)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        dh, dw = ctx.saved_tensors
+        return dh * g, dw * g, None, None, None, None, None
+
+
+def full_softmax_ce(h: torch.Tensor, w: torch.Tensor, target: torch.Tensor, weights: Optional[torch.Tensor] = None,
+                    allowed: Optional[torch.Tensor] = None, hist=None) -> torch.Tensor:
+    """``sum_p weights[p] * CE(h[p] @ w.t(), target[p])`` (see ``_FullSoftmaxCE``); ``allowed`` [N] bool masks items
+    out (-inf), ``hist`` = (seen [P, l] item ids, valid [P, l]) adds NEG at each position's earlier items except
+    its target. Memory O(P * D + N * D) instead of O(P * N)."""
+    need = torch.is_grad_enabled() and (h.requires_grad or w.requires_grad)
+    return _FullSoftmaxCE.apply(h, w, target, weights, allowed, hist, need)
+
+
+class _SpMM(torch.autograd.Function):
+    """sparse [R, C] @ dense [C, D] with the transposed sparse matrix given (autograd would transpose and coalesce
+    it on every backward)."""
+
+    @staticmethod
+    def forward(ctx, x, m, mt):
+        ctx.mt = mt
+        return torch.sparse.mm(m, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return torch.sparse.mm(ctx.mt, g), None, None
 
 
 @dataclass
@@ -63,7 +177,7 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(d)
         self.fc1 = LoRALinear(d, cfg.ffn_dim)
         self.fc2 = LoRALinear(cfg.ffn_dim, d)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor, lora: Dict[str, Tuple[torch.Tensor, torch.Tensor]], prefix: str):
         bsz, length, d = x.shape
@@ -73,9 +187,18 @@ class Block(nn.Module):
         q = self.q(y, lora.get(prefix + "attn.q")).reshape(bsz, length, h, dh).transpose(1, 2)
         k = self.k(y, lora.get(prefix + "attn.k")).reshape(bsz, length, h, dh).transpose(1, 2)
         v = self.v(y, lora.get(prefix + "attn.v")).reshape(bsz, length, h, dh).transpose(1, 2)
-        att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh)) + bias
-        att = self.drop(torch.softmax(att, dim=-1))
-        z = torch.matmul(att, v).transpose(1, 2).reshape(bsz, length, d)
+        if bias.dim() == 3:  # training path (Encoder.forward in train mode): bias [B, l, l]; scale folded into q and
+            # the bias add into the product (baddbmm): two passes over the [B, h, l, l] scores fewer, same math
+            q = (q * (1.0 / math.sqrt(dh))).reshape(bsz * h, length, dh)
+            b = bias if h == 1 else bias.unsqueeze(1).expand(bsz, h, length, length).reshape(bsz * h, length, length)
+            att = torch.baddbmm(b, q, k.reshape(bsz * h, length, dh).transpose(1, 2))
+            att = self.drop(torch.softmax(att, dim=-1))
+            z = torch.bmm(att, v.reshape(bsz * h, length, dh)).reshape(bsz, h, length, dh)
+            z = z.transpose(1, 2).reshape(bsz, length, d)
+        else:  # the exported graph's formulation (eval mode)
+            att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh)) + bias
+            att = self.drop(torch.softmax(att, dim=-1))
+            z = torch.matmul(att, v).transpose(1, 2).reshape(bsz, length, d)
         x = x + self.drop(self.out(z, lora.get(prefix + "attn.out")))
         y = self.ln2(x)
         y = self.fc2(self.drop(F.gelu(self.fc1(y, lora.get(prefix + "ffn.fc1")))), lora.get(prefix + "ffn.fc2"))
@@ -92,7 +215,7 @@ class Encoder(nn.Module):
         self.event = nn.Embedding(NUM_EVENT_TYPES, cfg.dim)
         nn.init.zeros_(self.event.weight)
         self.event.weight.requires_grad_(False)  # public logs carry one event type: kept at zero (contract)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = Dropout(cfg.dropout)
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.blocks)])
         self.ln = nn.LayerNorm(cfg.dim)
         self.scale = math.sqrt(cfg.dim)
@@ -119,8 +242,12 @@ class Encoder(nn.Module):
         # Float arithmetic on constant buffers only (onnxruntime has no bool EyeLike/Trilu kernels everywhere).
         causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
         eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
-        allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))  # [B, l, l]
-        bias = ((1.0 - allowed) * NEG).unsqueeze(1)
+        if self.training:  # boolean mask ops (bytes), then one fill: [B, l, l] for Block's training path
+            allowed = (causal.unsqueeze(0).bool() & (event_types > 0).unsqueeze(1)) | eye.unsqueeze(0).bool()
+            bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(~allowed, NEG)
+        else:
+            allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))  # [B, l, l]
+            bias = ((1.0 - allowed) * NEG).unsqueeze(1)
         for i, blk in enumerate(self.blocks):
             x = blk(x, bias, lora, f"block{i}.")
         return self.ln(x)
@@ -163,15 +290,22 @@ class ItemTower(nn.Module):
 
     def text_vectors(self) -> torch.Tensor:
         """[N+1, D]; row 0 (padding) is zero."""
-        pooled = torch.sparse.mm(self.mean_matrix, self.tok_emb)  # mean of token rows (linear, so proj commutes)
+        m = self.mean_matrix  # mean of token rows (linear, so proj commutes)
+        if self.training and torch.is_grad_enabled() and self.tok_emb.requires_grad:
+            cache = getattr(self, "_mean_t", None)
+            if cache is None or cache[0] is not m:  # (re)built when mean_matrix is replaced (e.g. moved to a device)
+                cache = self._mean_t = (m, m.t().coalesce())
+            pooled = _SpMM.apply(self.tok_emb, m, cache[1])
+        else:
+            pooled = torch.sparse.mm(m, self.tok_emb)
         out = self.proj(pooled)
-        pad = torch.ones(out.shape[0], 1, dtype=out.dtype)
+        pad = torch.ones(out.shape[0], 1, dtype=out.dtype, device=out.device)
         pad[0] = 0
         return out * pad
 
     def forward(self, id_keep: Optional[torch.Tensor] = None) -> torch.Tensor:
         """[N+1, D] item vectors; ``id_keep`` [N+1, 1] optionally drops the ID part of some items (ID dropout)."""
-        v = torch.zeros(self.cfg.num_items + 1, self.cfg.dim)
+        v = torch.zeros(self.cfg.num_items + 1, self.cfg.dim, device=self.id_emb.device)
         if self.cfg.use_ids:
             mask = self.id_mask if id_keep is None else self.id_mask * id_keep
             v = v + self.id_emb * mask
@@ -187,34 +321,36 @@ class Recommender(nn.Module):
         self.items = ItemTower(cfg, token_ids)
         self.encoder = Encoder(cfg)
 
-    def encode(self, item_table: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
-        """seqs [B, l] item ids (0 = pad, left-padded) -> hidden [B, l, D]."""
-        return self.encoder(item_table[seqs], (seqs > 0).long())
+    def encode(self, item_table: torch.Tensor, seqs: torch.Tensor,
+               event_types: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """seqs [B, l] item ids (0 = pad, left-padded) -> hidden [B, l, D]; ``event_types`` [B, l] (1..4, 0 = pad)
+        defaults to all views."""
+        return self.encoder(item_table[seqs], (seqs > 0).long() if event_types is None else event_types)
 
     def forward(self, inp: torch.Tensor, tgt: torch.Tensor, item_allowed: Optional[torch.Tensor] = None,
-                id_keep: Optional[torch.Tensor] = None, mask_history: bool = False) -> Tuple[torch.Tensor, int]:
+                id_keep: Optional[torch.Tensor] = None, mask_history: bool = False,
+                event_types: Optional[torch.Tensor] = None,
+                target_weights: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, int]:
         """Training loss: summed cross-entropy over all items at every non-padding position, and the count.
 
         ``mask_history``: the items already in the sequence up to a position are not negatives there (the
-        ``exclude_history`` ranking never shows them), except the target itself."""
+        ``exclude_history`` ranking never shows them), except the target itself. ``event_types`` [B, l]: the
+        inputs' event types (default all views); ``target_weights`` [B, l]: each position's loss weight (default 1)."""
         table = self.items(id_keep)
-        h = self.encode(table, inp)
+        h = self.encode(table, inp, event_types)
         sel = tgt > 0
-        logits = h[sel] @ table[1:].t()
         target = tgt[sel] - 1
-        if item_allowed is not None:  # cold-start variant: held-out items do not exist during training
-            logits = logits.masked_fill(~item_allowed[1:], float("-inf"))
+        hist = None
         if mask_history:
             length = inp.shape[1]
             b_idx, i_idx = sel.nonzero(as_tuple=True)
             seen = inp[b_idx]  # [P, l] the sequence's inputs
-            upto = torch.arange(length).unsqueeze(0) <= i_idx.unsqueeze(1)
-            valid = upto & (seen > 0)
-            col = torch.where(valid, seen - 1, target.unsqueeze(1))
-            penalty = torch.zeros_like(logits).scatter_(1, col, valid.to(logits.dtype) * NEG)
-            penalty[torch.arange(len(target)), target] = 0.0
-            logits = logits + penalty
-        return F.cross_entropy(logits, target, reduction="sum"), int(sel.sum())
+            upto = torch.arange(length, device=inp.device).unsqueeze(0) <= i_idx.unsqueeze(1)
+            hist = (seen, upto & (seen > 0))
+        weights = None if target_weights is None else target_weights[sel]
+        allowed = None if item_allowed is None else item_allowed[1:]
+        return full_softmax_ce(h[sel], table[1:], target, weights, allowed, hist), int(sel.sum())
 
-    def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
-        return self.encode(item_table, seqs)[:, -1]
+    def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor,
+                     event_types: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.encode(item_table, seqs, event_types)[:, -1]

@@ -1,0 +1,167 @@
+"""The training fast paths of model.py (issue 10) compute the same math as the plain PyTorch formulation.
+
+- fused chunked full-softmax cross-entropy (``full_softmax_ce``) = ``F.cross_entropy`` over the full logits, with
+  and without target weights, cold-item mask and history mask: loss and every gradient;
+- the text tower's sparse product with a cached transpose = autograd's ``torch.sparse.mm``;
+- the fast dropout keeps 1 - p of the elements, scales by the exact inverse keep rate, is the identity in eval mode;
+- train mode with dropout 0 = eval mode (the encoder's training and export paths agree).
+(< 10 s)
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from training import model as model_mod
+from training.model import NEG, Dropout, ModelConfig, Recommender, full_softmax_ce
+
+
+def reference_loss(model: Recommender, inp, tgt, item_allowed=None, mask_history=False, target_weights=None):
+    """Recommender.forward as it was before the fast paths (one [P, N] logits matrix, F.cross_entropy)."""
+    table = model.items()
+    h = model.encode(table, inp)
+    sel = tgt > 0
+    logits = h[sel] @ table[1:].t()
+    target = tgt[sel] - 1
+    if item_allowed is not None:
+        logits = logits.masked_fill(~item_allowed[1:], float("-inf"))
+    if mask_history:
+        length = inp.shape[1]
+        b_idx, i_idx = sel.nonzero(as_tuple=True)
+        seen = inp[b_idx]
+        upto = torch.arange(length).unsqueeze(0) <= i_idx.unsqueeze(1)
+        valid = upto & (seen > 0)
+        col = torch.where(valid, seen - 1, target.unsqueeze(1))
+        penalty = torch.zeros_like(logits).scatter_(1, col, valid.to(logits.dtype) * NEG)
+        penalty[torch.arange(len(target)), target] = 0.0
+        logits = logits + penalty
+    if target_weights is not None:
+        return (F.cross_entropy(logits, target, reduction="none") * target_weights[sel]).sum()
+    return F.cross_entropy(logits, target, reduction="sum")
+
+
+def small_model(num_items=300, dropout=0.0, seed=0, heads=1):
+    torch.manual_seed(seed)
+    rnd = random.Random(seed)
+    tokens = [[101] + [rnd.randrange(1000, 1400) for _ in range(rnd.randrange(1, 8))] + [102]
+              for _ in range(num_items)]
+    cfg = ModelConfig(num_items=num_items, dim=16, max_len=12, ffn_dim=16, dropout=dropout, text_dim=8,
+                      heads=heads)
+    return Recommender(cfg, tokens)
+
+
+def batch(num_items=300, b=7, length=12, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    seqs = torch.randint(1, num_items + 1, (b, length + 1), generator=g)
+    for i in range(b):  # left padding of different lengths
+        seqs[i, : i % 5] = 0
+    seqs[0, 3] = seqs[0, 7]  # a repeated item (history mask: the target itself is never masked)
+    return seqs[:, :-1].clone(), seqs[:, 1:].clone()
+
+
+def grads(model, loss):
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.parametrize("variant", ["plain", "weights", "allowed", "history", "all", "tiny_chunks"])
+def test_fused_softmax_equals_cross_entropy(variant, monkeypatch):
+    model = small_model()
+    model.eval()  # dropout off; the math of the loss is the same in both modes
+    inp, tgt = batch()
+    kw = {}
+    if variant in ("weights", "all"):
+        kw["target_weights"] = torch.rand(tgt.shape) * 3
+    if variant in ("allowed", "all"):
+        allowed = torch.ones(301, dtype=torch.bool)
+        allowed[torch.randperm(300)[:40] + 1] = False
+        allowed[tgt[tgt > 0]] = True  # targets are never held-out items
+        kw["item_allowed"] = allowed
+    if variant in ("history", "all"):
+        kw["mask_history"] = True
+    if variant == "tiny_chunks":
+        monkeypatch.setattr(model_mod, "SOFTMAX_CHUNK", 300 * 3)  # 3 rows per chunk, a ragged last chunk
+    ref = reference_loss(model, inp, tgt, **kw)
+    g_ref = grads(model, ref)
+    got, n = model(inp, tgt, **kw)
+    g_got = grads(model, got)
+    assert n == int((tgt > 0).sum())
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
+    assert g_ref.keys() == g_got.keys()
+    for k in g_ref:
+        torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+def test_fused_softmax_no_grad_and_scaled_backward():
+    h = torch.randn(50, 8, requires_grad=True)
+    w = torch.randn(40, 8, requires_grad=True)
+    t = torch.randint(0, 40, (50,))
+    with torch.no_grad():
+        a = full_softmax_ce(h, w, t)
+    torch.testing.assert_close(a, F.cross_entropy(h @ w.t(), t, reduction="sum"))
+    (2.5 * full_softmax_ce(h, w, t)).backward()
+    gh, gw = h.grad.clone(), w.grad.clone()
+    h.grad = w.grad = None
+    (2.5 * F.cross_entropy(h @ w.t(), t, reduction="sum")).backward()
+    torch.testing.assert_close(gh, h.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(gw, w.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_text_tower_sparse_product_gradient():
+    model = small_model()
+    tower = model.items
+    tower.train()
+    v = tower.text_vectors()
+    g = torch.randn_like(v)
+    (v * g).sum().backward()
+    fast = tower.tok_emb.grad.clone()
+    tower.tok_emb.grad = None
+    ref = tower.proj(torch.sparse.mm(tower.mean_matrix, tower.tok_emb))
+    ref = ref * torch.cat([torch.zeros(1, 1), torch.ones(ref.shape[0] - 1, 1)])
+    torch.testing.assert_close(v, ref)
+    (ref * g).sum().backward()
+    torch.testing.assert_close(fast, tower.tok_emb.grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_rate_scale_and_eval(p):
+    torch.manual_seed(0)
+    d = Dropout(p)
+    x = torch.ones(200_000)
+    y = d(x)
+    keep = 1 - round(p * 65536) / 65536
+    kept = (y > 0).float().mean().item()
+    assert abs(kept - keep) < 4 * (keep * (1 - keep) / x.numel()) ** 0.5 + 1e-4
+    assert torch.allclose(y[y > 0], torch.full_like(y[y > 0], 1 / keep))
+    x.requires_grad_(True)
+    y = d(x)
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # gradient = the same mask * scale
+    d.eval()
+    assert d(x) is x
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_train_mode_without_dropout_equals_eval_mode(heads):
+    """Training path (bool mask, baddbmm, fused loss, cached sparse transpose) = the eval/export formulation."""
+    model = small_model(dropout=0.0, heads=heads)
+    inp, tgt = batch()
+    table = model.items().detach()
+    model.train()
+    a = model.encode(table, inp)
+    got, _ = model(inp, tgt)
+    g_got = grads(model, got)
+    model.eval()
+    b = model.encode(table, inp)
+    sel = inp > 0  # padding positions are never read (not targets, masked as keys)
+    torch.testing.assert_close(a[sel], b[sel], rtol=1e-5, atol=1e-6)
+    with torch.enable_grad():
+        ref = reference_loss(model, inp, tgt)
+    g_ref = grads(model, ref)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
+    for k in g_ref:
+        torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
