@@ -18,7 +18,7 @@ from __future__ import annotations
 import gzip
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -30,8 +30,10 @@ DATASETS = os.path.join(SHARED, "datasets")
 
 @dataclass
 class EvalSet:
-    histories: List[List[int]]
+    histories: Sequence[Sequence[int]]  # lists, or store.sequences.Ragged rows (numpy views)
     targets: np.ndarray  # int64 [U]
+    types: Optional[Sequence[Sequence[int]]] = None  # event type per history step (1..4), None = all views
+    target_types: Optional[np.ndarray] = None  # int8 [U] event type of each target step
 
 
 @dataclass
@@ -47,9 +49,16 @@ class Dataset:
     attribution: str
     cold_items: Optional[np.ndarray] = None  # item ids held out of training (cold-start variant)
     extra: Dict[str, object] = field(default_factory=dict)
+    # store logs (training/store): event types per training step, loss weight per target type (index = type id),
+    # and the name ``load`` rebuilds this data set from (saved in checkpoints)
+    train_types: Optional[Sequence[Sequence[int]]] = None
+    type_weights: Optional[np.ndarray] = None
+    source: Optional[str] = None
 
     def popularity(self) -> np.ndarray:
         """Interaction count per item (index i = item i+1) over the training sequences."""
+        if hasattr(self.train, "concat"):  # compact rows (store logs): one bincount
+            return np.bincount(self.train.concat(), minlength=self.num_items + 1)[1:].astype(np.int64)
         counts = np.zeros(self.num_items + 1, dtype=np.int64)
         for s in self.train:
             np.add.at(counts, np.asarray(s, dtype=np.int64), 1)
@@ -152,6 +161,10 @@ def load_ml1m(max_users: Optional[int] = None) -> Dataset:
 
 
 def load(name: str, max_users: Optional[int] = None) -> Dataset:
+    """``beauty``, ``ml1m``, or ``store:<folder>`` (a log prepared by ``python3 -m training.store``)."""
+    if name.startswith("store:"):
+        from .store.dataset import load_prepared
+        return load_prepared(name[len("store:"):], max_users)
     if name in ("beauty", "amazon-beauty-5core"):
         return load_beauty(max_users)
     if name in ("ml1m", "movielens-1m"):

@@ -34,15 +34,14 @@ def rank_targets(scores: torch.Tensor, targets: torch.Tensor, histories: Optiona
     With ``histories`` the user's earlier items are removed from the ranking (never the target itself).
     """
     scores = scores.clone()
+    idx = targets - 1
+    tgt = scores.gather(1, idx.unsqueeze(1))  # read before the history is masked: a repeated item keeps its score
     if histories is not None:
         for u, h in enumerate(histories):
             if len(h):
-                scores[u, torch.as_tensor(list(h), dtype=torch.long) - 1] = -float("inf")
-    idx = targets - 1
-    tgt = scores.gather(1, idx.unsqueeze(1))
-    if histories is not None:
+                scores[u, torch.as_tensor(np.asarray(h), dtype=torch.long) - 1] = -float("inf")
         scores.scatter_(1, idx.unsqueeze(1), tgt)  # the target is never excluded, even if seen before
-    return (scores > tgt).sum(1) + (scores == tgt).sum(1) - 1
+    return (scores >= tgt).sum(1, dtype=torch.int32).long() - 1  # = #(>) + #(==) - 1, one pass (issue 10)
 
 
 @torch.no_grad()
@@ -54,8 +53,10 @@ def evaluate(
     max_len: int,
     batch_size: int = 1024,
     subsets: Optional[Dict[str, np.ndarray]] = None,
+    types: Optional[Sequence[Sequence[int]]] = None,
 ) -> Dict[str, Dict[str, float]]:
-    """``user_fn(seqs [B, L]) -> [B, D]``; ``item_table`` [N+1, D] (row 0 = pad).
+    """``user_fn(seqs [B, L]) -> [B, D]``; ``item_table`` [N+1, D] (row 0 = pad). With ``types`` (the event type of
+    every history step, aligned with ``histories``) it is called as ``user_fn(seqs, event_types)``.
 
     Returns {"all": {...}, "exclude_history": {...}} (+ the same per named boolean user subset)."""
     ranks_all: List[np.ndarray] = []
@@ -64,7 +65,7 @@ def evaluate(
     for s in range(0, len(histories), batch_size):
         hist = histories[s:s + batch_size]
         seqs = left_pad(hist, max_len)
-        users = user_fn(seqs)
+        users = user_fn(seqs) if types is None else user_fn(seqs, left_pad(types[s:s + batch_size], max_len))
         scores = users @ items.t()
         tg = torch.as_tensor(targets[s:s + batch_size], dtype=torch.long)
         ranks_all.append(rank_targets(scores, tg, None).numpy())

@@ -164,10 +164,29 @@ def item_matrix(model: Recommender) -> np.ndarray:
         return model.items()[1:].numpy().astype(np.float32)
 
 
-def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
+def catalog_items(ds: data_mod.Dataset, pop: np.ndarray) -> List[dict]:
+    """catalog.json rows: id, title, popularity; store catalogs add ``text`` (the text-tower input, when it is not
+    the title), ``category``, ``brand``, ``price`` and free ``attrs`` (readers ignore keys they do not know)."""
+    shown = ds.extra.get("display_titles") or ds.titles
+    attrs = ds.extra.get("catalog_attrs")
+    rows = []
+    for i, (iid, title, text, p) in enumerate(zip(ds.item_ids, shown, ds.titles, pop)):
+        row = {"id": iid, "title": title, "popularity": int(p)}
+        if text != title:
+            row["text"] = text
+        if attrs:
+            row.update(attrs[i])
+        rows.append(row)
+    return rows
+
+
+def export_all(ckpt_path: str, out: str, ship: bool = False, browser: bool = False) -> Dict[str, str]:
+    """``ship``: browser files only, refused for data that may not be redistributed; ``browser``: browser files
+    only, no license check (a store's own model folder, or a local evaluation folder)."""
     model, ck = load_checkpoint(ckpt_path)
     ds = data_mod.load(ck["dataset"], ck.get("max_users"))
-    if ship and ck.get("cold_items"):
+    browser = browser or ship
+    if ship and ck.get("cold_fraction"):
         raise SystemExit("the cold-start variant is for evaluation; ship the full model")
     if ship and not ds.shippable:
         raise SystemExit(f"{ds.name}: license forbids redistribution; export it with --out, never --ship")
@@ -177,11 +196,11 @@ def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     os.makedirs(tmp, exist_ok=True)
     files: Dict[str, str] = {}
 
-    fp32 = os.path.join(out if not ship else tmp, "encoder.fp32.onnx")
+    fp32 = os.path.join(out if not browser else tmp, "encoder.fp32.onnx")
     export_encoder(model, fp32)
     quantize_file(fp32, os.path.join(out, "encoder.int8.onnx"))
     files["encoder.int8.onnx"] = "encoder.int8.onnx"
-    if not ship:
+    if not browser:
         files["encoder.fp32.onnx"] = "encoder.fp32.onnx"
 
     lsim.write(os.path.join(out, "items.lsim"), item_matrix(model))
@@ -190,18 +209,17 @@ def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     pop = ds.popularity()
     if ck.get("cold_items"):
         pop[np.asarray(ck["cold_items"]) - 1] = 0
-    catalog = {"items": [{"id": i, "title": t, "popularity": int(p)} for i, t, p in zip(ds.item_ids, ds.titles, pop)],
-               "attribution": ds.attribution}
+    catalog = {"items": catalog_items(ds, pop), "attribution": ds.attribution}
     with open(os.path.join(out, "catalog.json"), "w", encoding="utf-8") as f:
         json.dump(catalog, f, ensure_ascii=False, separators=(",", ":"))
     files["catalog.json"] = "catalog.json"
 
-    text_fp32 = os.path.join(out if not ship else tmp, "text", "onnx", "model.onnx")
+    text_fp32 = os.path.join(out if not browser else tmp, "text", "onnx", "model.onnx")
     os.makedirs(os.path.dirname(text_fp32), exist_ok=True)
     export_text(model, text_fp32)
     quantize_file(text_fp32, os.path.join(out, "text", "onnx", "model_quantized.onnx"), gather=True)
     files["text/onnx/model_quantized.onnx"] = "text/onnx/model_quantized.onnx"
-    if not ship:
+    if not browser:
         files["text/onnx/model.onnx"] = "text/onnx/model.onnx"
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copyfile(os.path.join(TOKENIZER_DIR, name), os.path.join(out, "text", name))
@@ -211,11 +229,11 @@ def export_all(ckpt_path: str, out: str, ship: bool = False) -> Dict[str, str]:
     files["text/config.json"] = "text/config.json"
     shutil.rmtree(tmp, ignore_errors=True)
 
-    if ds.name == "beauty" and ship:
+    if ds.name == "beauty" and browser:
         with open(os.path.join(out, "ATTRIBUTION.md"), "w") as f:
             f.write(BEAUTY_ATTRIBUTION)
     metrics = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), "metrics.json")
-    if ship and os.path.exists(metrics):  # the PyTorch figures travel with the shipped model (informational)
+    if browser and os.path.exists(metrics):  # the PyTorch figures travel with the shipped model (informational)
         shutil.copyfile(metrics, os.path.join(out, "metrics.json"))
 
     manifest = {

@@ -24,6 +24,7 @@ import torch.distributed as dist
 from . import data as data_mod
 from .evaluate import evaluate
 from .model import ModelConfig, Recommender
+from .cpu import setup as cpu_setup
 from .tokenizer import WordPieceTokenizer
 
 PRESETS: Dict[str, dict] = {
@@ -77,6 +78,9 @@ def build_model(ds: data_mod.Dataset, cfg: ModelConfig, tokenizer: Optional[Word
     tok = tokenizer or WordPieceTokenizer()
     token_ids = tok.encode_batch(ds.titles)
     model = Recommender(cfg, token_ids)
+    if ds.extra.get("image_vectors") is not None:  # store catalogs with an image_vector column
+        from .store.image import attach_image_features
+        attach_image_features(model, ds.extra["image_vectors"])
     if ds.cold_items is not None:
         with torch.no_grad():
             model.items.id_mask[torch.as_tensor(ds.cold_items)] = 0
@@ -106,7 +110,7 @@ def eval_split(model: Recommender, split: data_mod.EvalSet, subsets=None) -> dic
 
 # ------------------------------------------------------------------------------------------------- training ---
 def train(args: argparse.Namespace) -> dict:
-    torch.set_num_threads(args.threads)
+    cpu_setup(args.threads)  # one thread pool per core, freed memory kept for reuse (training/cpu.py)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank, world = 0, 1
     if distributed:
@@ -124,7 +128,7 @@ def train(args: argparse.Namespace) -> dict:
     model = build_model(ds, cfg)
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else None
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
+    opt = torch.optim.Adam(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay, foreach=True)
 
     item_allowed = None
     if ds.cold_items is not None:

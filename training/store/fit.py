@@ -1,0 +1,235 @@
+"""Training loop for store logs: typed, weighted full-softmax cross-entropy within a time budget, on CPU or CUDA,
+one process or DDP (``torchrun``; gloo on CPU, NCCL on CUDA; ``--batch-size`` is global, split over processes).
+
+The model and loss are training/model.py's; what this loop adds over training/train.py: event types as encoder
+input (the event-type embedding trains when the log has more than one type), per-target weights by event type,
+compact training windows (start/end indices into one array instead of one array per window), the budget schedule
+of ``schedule.py`` with mid-epoch budget checks (an epoch of a large log may not fit in the budget at all), and
+progress lines for a terminal.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from .. import data as data_mod
+from ..evaluate import evaluate
+from ..model import ModelConfig, Recommender
+from ..train import build_model, make_batches
+from .recipe import Recipe
+from .schedule import BudgetSchedule
+
+
+@dataclass
+class FitOptions:
+    time_budget_min: float = 20.0
+    budget_clock: str = "wall"  # wall, or cpu (process CPU seconds / threads)
+    threads: int = 2
+    device: str = "auto"
+    seed: int = 0
+    epochs: Optional[int] = None  # fixed epoch count (step-based schedule) instead of the budget schedule
+    max_steps: int = 0
+    patience: int = 3
+    select: str = "exclude_history"
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA device is available to this PyTorch (use --device auto or cpu)")
+        return torch.device("cuda", local_rank)
+    return torch.device(name)
+
+
+def make_windows(train, max_len: int):
+    """(starts, ends) into ``train.values``: each row cut into windows of max_len+1 steps from its end, consecutive
+    windows sharing one step, as train.make_examples does."""
+    s, e = np.asarray(train.starts), np.asarray(train.ends)
+    n = e - s
+    k = np.where(n >= 2, -(-(n - 1) // max_len), 0)
+    row = np.repeat(np.arange(len(n)), k)
+    j = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
+    w_end = e[row] - j * max_len
+    return np.maximum(s[row], w_end - max_len - 1), w_end
+
+
+def collate(items: np.ndarray, types: Optional[np.ndarray], starts, ends, weights: Optional[np.ndarray]):
+    """Left-padded inputs/targets [B, L] (+ input event types, target weights) for windows [starts, ends)."""
+    length = int((ends - starts).max()) - 1
+    b = len(starts)
+    inp = np.zeros((b, length), np.int64)
+    tgt = np.zeros((b, length), np.int64)
+    ty = np.zeros((b, length), np.int64) if types is not None else None
+    wt = np.zeros((b, length), np.float32) if types is not None else None
+    for r, (a, z) in enumerate(zip(starts.tolist(), ends.tolist())):
+        m = z - a - 1
+        inp[r, length - m:] = items[a:z - 1]
+        tgt[r, length - m:] = items[a + 1:z]
+        if ty is not None:
+            ty[r, length - m:] = types[a:z - 1]
+            wt[r, length - m:] = weights[types[a + 1:z]]
+    out = [torch.from_numpy(inp), torch.from_numpy(tgt)]
+    return out + ([torch.from_numpy(ty), torch.from_numpy(wt)] if ty is not None else [None, None])
+
+
+def typed(ds: data_mod.Dataset) -> bool:
+    """Whether the training steps carry more than one event type (then types are model input)."""
+    return ds.train_types is not None and len(np.unique(ds.train_types.values)) > 1
+
+
+@torch.no_grad()
+def eval_typed(model: Recommender, split: data_mod.EvalSet, device: torch.device, use_types: bool) -> dict:
+    model.eval()
+    table = model.items()
+
+    def users(seqs, tps=None):
+        return model.user_vectors(table, seqs.to(device), None if tps is None else tps.to(device)).cpu()
+
+    return evaluate(users, table.cpu(), split.histories, split.targets, model.cfg.max_len,
+                    types=split.types if use_types else None)
+
+
+def build(ds: data_mod.Dataset, recipe: Recipe) -> Recommender:
+    cfg = ModelConfig(num_items=ds.num_items, dim=recipe.dim, max_len=recipe.max_len, blocks=recipe.blocks,
+                      heads=recipe.heads, ffn_dim=recipe.ffn_dim, dropout=recipe.dropout, text_dim=recipe.text_dim)
+    model = build_model(ds, cfg)
+    if typed(ds):
+        model.encoder.event.weight.requires_grad_(True)
+    return model
+
+
+def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[dict], None]) -> dict:
+    """Train; returns {"model", "state" (best), "log", ...} on rank 0 (and {} elsewhere)."""
+    torch.set_num_threads(opt.threads)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(opt.device, local)
+    if world > 1 and not dist.is_initialized():
+        init_distributed(device)
+    torch.manual_seed(opt.seed)
+    rng = np.random.default_rng(opt.seed)
+    use_types = typed(ds)
+    model = build(ds, recipe).to(device)
+    model.items.mean_matrix = model.items.mean_matrix.to(device)
+    net = torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[local] if device.type == "cuda" else None, broadcast_buffers=False) if world > 1 else model
+    params = [p for p in model.parameters() if p.requires_grad]
+    adam = torch.optim.Adam(params, lr=recipe.lr, betas=(0.9, 0.98))
+    allowed = None
+    if ds.cold_items is not None:
+        allowed = torch.ones(ds.num_items + 1, dtype=torch.bool, device=device)
+        allowed[torch.as_tensor(ds.cold_items, device=device)] = False
+    items = np.asarray(ds.train.values)
+    types = np.asarray(ds.train_types.values) if use_types else None
+    weights = np.asarray(ds.type_weights if ds.type_weights is not None else np.ones(5), np.float32)
+    w_s, w_e = make_windows(ds.train, recipe.max_len)
+    lengths = w_e - w_s
+    per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
+    budget_s = opt.time_budget_min * 60 if opt.time_budget_min else None
+    sched = BudgetSchedule(budget_s if opt.epochs is None else None, opt.patience,
+                           None if opt.epochs is None else opt.epochs * per_epoch)
+    say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
+         "world": world, "typed": use_types, "budget_s": budget_s})
+    t0, c0 = time.time(), time.process_time()
+    def used() -> float:
+        """The budget's clock: wall seconds, or CPU seconds / threads (idle-machine wall time)."""
+        return (time.time() - t0) if opt.budget_clock == "wall" else (time.process_time() - c0) / opt.threads
+
+    best = {"score": -1.0, "state": None, "epoch": 0, "step": 0}
+    st = {"last_eval": 0.0, "eval_cost": 0.0, "last_say": 0.0}
+    log, step, epoch, tot, cnt, factor, frac = [], 0, 0, 0.0, 0, 1.0, 0.0
+    stop, reason = False, ""
+    ctl = torch.zeros(2, device=device if world > 1 and device.type == "cuda" else "cpu")
+
+    def validate() -> None:
+        nonlocal best
+        t_eval = used()
+        v = eval_typed(model, ds.valid, device, use_types)
+        st["eval_cost"], st["last_eval"] = used() - t_eval, used()
+        score = v[opt.select]["NDCG@10"]
+        improved = score > best["score"]
+        if improved:
+            best = {"score": score, "epoch": epoch, "step": step,
+                    "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}
+        sched.evaluated(improved, used(), step)
+        rec = {"event": "valid", "epoch": epoch, "step": step, "loss": tot / max(cnt, 1), "valid": v,
+               "best": best["score"], "lr": recipe.lr * factor, "used_s": round(used(), 1),
+               "left_s": sched.left_s(used()), "epoch_frac": frac}
+        log.append(rec)
+        say(rec)
+        model.train()
+
+    while not stop:
+        epoch += 1
+        model.train()
+        tot, cnt = 0.0, 0
+        batches = make_batches(lengths, recipe.batch_size, rng)
+        for bi, b in enumerate(batches):
+            if len(b) < world:  # every process needs at least one window (same decision on every rank)
+                continue
+            factor = sched.rate(used(), step)
+            over = bool(budget_s and used() > budget_s) or sched.done or bool(opt.max_steps and step >= opt.max_steps)
+            if world > 1:  # rank 0's clock decides for everybody
+                ctl[:] = torch.tensor([factor, float(over)])
+                dist.broadcast(ctl, 0)
+                factor, over = float(ctl[0]), bool(ctl[1] > 0)
+            if over:
+                stop = True
+                reason = ("max steps" if opt.max_steps and step >= opt.max_steps else
+                          sched.reason if sched.done else "time budget")
+                break
+            for g in adam.param_groups:
+                g["lr"] = recipe.lr * factor
+            sl = slice(rank * len(b) // world, (rank + 1) * len(b) // world)
+            inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
+            n_global = int((lengths[b] - 1).sum())
+            dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
+            loss, n = net(dev(inp), dev(tgt), allowed, None, False, dev(ty), dev(wt))
+            (loss * world / max(n_global, 1)).backward()
+            adam.step()
+            adam.zero_grad(set_to_none=True)
+            tot, cnt, step, frac = tot + float(loss), cnt + n, step + 1, round((bi + 1) / len(batches), 3)
+            if rank != 0:
+                continue
+            end_epoch = bi == len(batches) - 1
+            span = max((budget_s or 0) / (20 if end_epoch else 10), 4 * st["eval_cost"])  # evaluation <= ~20 %
+            if used() - st["last_eval"] >= span or (opt.epochs is not None and end_epoch):
+                validate()
+            elif time.time() - st["last_say"] > 30:
+                say({"event": "progress", "epoch": epoch, "step": step, "epoch_frac": frac,
+                     "loss": tot / max(cnt, 1), "used_s": round(used(), 1), "left_s": sched.left_s(used())})
+                st["last_say"] = time.time()
+        if not stop and opt.epochs is not None and epoch >= opt.epochs:
+            stop, reason = True, f"{opt.epochs} epochs"
+    if rank == 0 and (not log or log[-1]["step"] != step):
+        validate()  # the state training stopped in is a candidate too
+    out: dict = {}
+    if rank == 0:
+        model = model.cpu()
+        model.items.mean_matrix = model.items.mean_matrix.cpu()
+        if best["state"] is not None:
+            model.load_state_dict(best["state"])
+        model.eval()
+        out = {"model": model, "epochs": epoch, "steps": step, "best_epoch": best["epoch"], "best_step": best["step"],
+               "best_valid": best["score"], "seconds": round(time.time() - t0, 1),
+               "cpu_seconds": round(time.process_time() - c0, 1), "stop_reason": reason, "log": log,
+               "device": str(device), "world": world, "typed": use_types,
+               "decay": {"started_s": sched.decay_from, "length": sched.decay_len, "why": sched.reason}}
+    return out
+
+
+def init_distributed(device: torch.device) -> None:
+    """One process group per run (torchrun sets RANK, WORLD_SIZE, MASTER_ADDR/PORT): NCCL on CUDA, gloo on CPU."""
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+

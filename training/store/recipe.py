@@ -1,0 +1,91 @@
+"""The default recipe: every setting that depends on the data is derived from it by a written rule, so a store's
+log, Amazon Beauty and MovieLens-1M all go through the same command with no per-data-set flags.
+
+| setting | rule | Beauty | ML-1M |
+|---|---|---|---|
+| ``max_len`` | smallest of 50, 100, 200 covering the 80th percentile of users' step counts | 50 | 200 |
+| ``dim`` (= FFN width) | 64; 32 when the training split has fewer than 20,000 target positions | 64 | 64 |
+| ``dropout`` | by targets per trained item ``e``: 0.5 at ``e`` <= 20, 0.2 at >= 200, log-linear between | 0.5 | 0.2 |
+| ``batch_size`` | 128 at ``max_len`` 50, 64 above; halved while ``batch * max_len * items`` > 1.6e8 (logits) | 128 | 64 |
+| training history | each user's most recent ``20 * max_len`` steps (older ones counted in the report) | all | all |
+| validation users | all, or a seeded sample of 25,000 (selection only) | all | all |
+| test users | all, or a seeded sample of 50,000 | all | all |
+
+Fixed for all data: 2 pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, full-softmax
+cross-entropy, target weights by event type (view 1, click 1, add_to_cart 2, purchase 3), and the budget schedule of
+``schedule.py``. Only the time budget is the user's to set (``--time-budget-min``, default 20).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Dict, Sequence
+
+import numpy as np
+
+MAX_LENS = (50, 100, 200)
+MAX_LOGITS = 1.6e8  # batch * max_len * items bound for one step's full-softmax logits
+DEFAULT_TYPE_WEIGHTS = (1.0, 1.0, 2.0, 3.0)  # view, click, add_to_cart, purchase
+VALID_CAP = 25_000
+TEST_CAP = 50_000
+HISTORY_CAP_FACTOR = 20
+
+
+@dataclass
+class Recipe:
+    max_len: int
+    dim: int
+    ffn_dim: int
+    dropout: float
+    batch_size: int
+    lr: float = 2e-3
+    blocks: int = 2
+    heads: int = 1
+    text_dim: int = 32
+    history_cap: int = 1000
+    valid_cap: int = VALID_CAP
+    test_cap: int = TEST_CAP
+    type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS
+    why: Dict[str, str] = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["type_weights"] = list(self.type_weights)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict) -> "Recipe":
+        return Recipe(**d)
+
+
+def choose_max_len(step_counts: np.ndarray) -> int:
+    p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
+    return next((m for m in MAX_LENS if m >= p80), MAX_LENS[-1])
+
+
+def choose_dropout(targets_per_item: float) -> float:
+    lo, hi = math.log10(20), math.log10(200)
+    t = min(1.0, max(0.0, (math.log10(max(targets_per_item, 1e-9)) - lo) / (hi - lo)))
+    return round((0.5 - 0.3 * t) * 20) / 20
+
+
+def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_items: int = 0,
+           type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS) -> Recipe:
+    """``step_counts``: steps per user (whole sequences); ``train_targets``: target positions in the training split;
+    ``trained_items``: items with at least one training step; ``num_items``: catalog size (softmax width)."""
+    max_len = choose_max_len(step_counts)
+    dim = 64 if train_targets >= 20_000 else 32
+    per_item = train_targets / max(trained_items, 1)
+    dropout = choose_dropout(per_item)
+    batch = 128 if max_len <= 50 else 64
+    while batch > 8 and batch * max_len * max(num_items, trained_items) > MAX_LOGITS:
+        batch //= 2
+    p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
+    why = {
+        "max_len": f"80th percentile of steps per user = {p80:.0f} -> {max_len}",
+        "dim": f"{train_targets:,} training target positions -> {dim}",
+        "dropout": f"{per_item:.1f} training targets per trained item -> {dropout}",
+        "batch_size": f"max_len {max_len}, {max(num_items, trained_items):,} items -> {batch}",
+    }
+    return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
+                  history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights), why=why)

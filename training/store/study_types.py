@@ -1,0 +1,104 @@
+"""Do event types help? The same synthetic multi-behaviour log (``synth.py``) through the store command three ways:
+
+- ``types``: event types as encoder input and target weights by type (the default),
+- ``types-unweighted``: types as input, every target weight 1 (``--type-weights 1,1,1,1``),
+- ``ignore``: every event a view, weight 1 (``--event-types ignore``): what a one-type pipeline would do.
+
+    /usr/bin/python3 -m training.store.study_types --out training/out/study-types --budget-min 4
+
+Same split (steps do not depend on types: merging is by item), same seed, same budget on the CPU clock (CPU
+seconds / threads: the same compute for every arm on a shared machine). Test figures are the int8
+exports' (``metrics.json``); the paired comparison recomputes per-user NDCG@10 (history excluded) from each run's
+checkpoint and bootstraps the difference over test users (2,000 resamples), overall and by the target's true type.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+
+from .. import data as data_mod
+from ..evaluate import left_pad, rank_targets
+from ..train import load_checkpoint
+from . import cli, synth
+from .events import EVENT_TYPES
+
+ARMS = {"types": [], "types-unweighted": ["--type-weights", "1,1,1,1"], "ignore": ["--event-types", "ignore"]}
+
+
+@torch.no_grad()
+def user_ndcg(run_dir: str, typed_input: bool) -> np.ndarray:
+    model, ck = load_checkpoint(os.path.join(run_dir + ".work", "model.pt"))
+    ds = data_mod.load(ck["dataset"])
+    split = ds.tests["test"]
+    table = model.items()
+    out = []
+    for s in range(0, len(split.histories), 1024):
+        hist = split.histories[s:s + 1024]
+        seqs = left_pad(hist, model.cfg.max_len)
+        types = left_pad(split.types[s:s + 1024], model.cfg.max_len) if typed_input else None
+        scores = model.user_vectors(table, seqs, types) @ table[1:].t()
+        r = rank_targets(scores, torch.as_tensor(split.targets[s:s + 1024]), hist).numpy()
+        out.append((r < 10) / np.log2(r + 2.0))
+    return np.concatenate(out)
+
+
+def paired(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int = 2000) -> dict:
+    d = a - b
+    idx = rng.integers(0, len(d), size=(n, len(d)))
+    boots = d[idx].mean(1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return {"diff": float(d.mean()), "ci95": [float(lo), float(hi)], "users": int(len(d)),
+            "a": float(a.mean()), "b": float(b.mean())}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True)
+    p.add_argument("--users", type=int, default=20000)
+    p.add_argument("--items", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget-min", type=float, default=4.0)
+    p.add_argument("--arms", default=",".join(ARMS))
+    a = p.parse_args(argv)
+    g = synth.generate(os.path.join(a.out, "log"), a.users, a.items, a.seed)
+    arms = a.arms.split(",")
+    for arm in arms:
+        run_dir = os.path.join(a.out, arm)
+        if not os.path.exists(os.path.join(run_dir, "metrics.json")):
+            rc = cli.main(["--events", g["events"], "--catalog", g["catalog"], "--out", run_dir, "--seed", str(a.seed),
+                           "--time-budget-min", str(a.budget_min), "--budget-clock", "cpu",
+                           "--name", f"synth-{arm}"] + ARMS[arm])
+            if rc:
+                raise SystemExit(rc)
+    res: dict = {"log": g, "budget_min": a.budget_min, "arms": {}}
+    ndcg = {}
+    for arm in arms:
+        m = json.load(open(os.path.join(a.out, arm, "metrics.json")))
+        res["arms"][arm] = {"test_int8": (m.get("onnx") or m["pytorch"])["test"], "train": m["train"],
+                            "baselines": {k: m["baselines"][k]["exclude_history"] for k in ("popular", "cooccur")}}
+        ndcg[arm] = user_ndcg(os.path.join(a.out, arm), arm != "ignore")
+    ds = data_mod.load("store:" + os.path.join(a.out, "types.work", "data"))
+    true_types = ds.tests["test"].target_types
+    rng = np.random.default_rng(0)
+    for other in [x for x in arms if x != "types"]:
+        cmp = {"all": paired(ndcg["types"], ndcg[other], rng)}
+        for t, name in enumerate(EVENT_TYPES, 1):
+            m = true_types == t
+            if m.sum() > 50:
+                cmp[name] = paired(ndcg["types"][m], ndcg[other][m], rng)
+        res[f"types_vs_{other}"] = cmp
+    with open(os.path.join(a.out, "study.json"), "w") as f:
+        json.dump(res, f, indent=2, default=str)
+    for k, v in res.items():
+        if k.startswith("types_vs_"):
+            for t, c in v.items():
+                print(f"{k:28s} {t:12s} users {c['users']:6d}  NDCG@10 {c['a']:.4f} vs {c['b']:.4f}  diff "
+                      f"{c['diff']:+.4f} [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Store sequences and splits: ordering, merging into steps, leave-one-out and temporal splits, history cap, the
+derived recipe, the budget schedule and the training windows."""
+import numpy as np
+import pytest
+
+from training.store import recipe as rec
+from training.store.events import EventLog
+from training.store.fit import collate, make_windows
+from training.store.schedule import BudgetSchedule
+from training.store.sequences import Ragged, build_sequences
+from training.store.split import make_split, eval_rows
+from training.train import make_examples
+
+
+def log(users, items, types, times=None):
+    return EventLog(np.array(users, np.int32), np.array(items, np.int32),
+                    None if times is None else np.array(times, np.int64), np.array(types, np.int8),
+                    max(users) + 1, len(users), {}, 0)
+
+
+def test_order_by_time_then_file_order_and_merge_runs():
+    # user 0: times out of file order; (item 5: view, click, cart) consecutive -> one add_to_cart step
+    s = build_sequences(log([0, 1, 0, 0, 0, 0, 1], [5, 9, 5, 5, 7, 5, 9], [1, 1, 3, 2, 1, 4, 2],
+                            [10, 5, 30, 20, 40, 50, 5]))
+    assert s.offsets.tolist() == [0, 3, 4]
+    assert s.items.tolist() == [5, 7, 5, 9]  # user 0: 5 (t10, 20, 30 merged), 7, 5 again (a re-purchase)
+    assert s.types.tolist() == [3, 1, 4, 2]  # strongest type of each run; user 1's tie keeps file order (1 then 2)
+    assert s.times.tolist() == [10, 40, 50, 5] and s.merged == 3 and s.events == 7
+
+
+def test_loo_split_and_history_cap():
+    s = build_sequences(log([0] * 6 + [1] * 2 + [2], [1, 2, 3, 4, 5, 6, 7, 8, 9], [1] * 9))
+    sp = make_split(s, "loo", history_cap=3)
+    train = Ragged(s.items, sp.train_starts, sp.train_ends)
+    assert [r.tolist() for r in train] == [[2, 3, 4], [7, 8], [9]]  # user 0 capped to its last 3 training steps
+    assert sp.info["steps_beyond_history_cap"] == 1
+    assert sp.valid_users.tolist() == sp.test_users.tolist() == [0]  # 2- and 1-step users are not evaluated
+    h, _, y, _ = eval_rows(s, sp.test_users, sp.test_ends)
+    assert h[0].tolist() == [1, 2, 3, 4, 5] and y.tolist() == [6]
+    h, _, y, _ = eval_rows(s, sp.valid_users, sp.valid_ends)
+    assert h[0].tolist() == [1, 2, 3, 4] and y.tolist() == [5]
+
+
+def test_time_split_uses_one_global_cut():
+    # 10 steps at t = 0..9 over two users: p80 = 7, p90 = 8
+    users = [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]
+    s = build_sequences(log(users, list(range(1, 11)), [1] * 10, list(range(10))))
+    sp = make_split(s, "time")
+    assert (sp.info["valid_from_ms"], sp.info["test_from_ms"]) == (7, 8)
+    train = Ragged(s.items, sp.train_starts, sp.train_ends)
+    assert [r.tolist() for r in train] == [[1, 3, 5, 7], [2, 4, 6]]
+    assert sp.valid_users.tolist() == [1]  # user 1's first step in [7, 8) is item 8
+    h, _, y, _ = eval_rows(s, sp.test_users, sp.test_ends)
+    assert sp.test_users.tolist() == [0] and h[0].tolist() == [1, 3, 5, 7] and y.tolist() == [9]
+    with pytest.raises(ValueError):
+        make_split(build_sequences(log([0, 0, 0], [1, 2, 3], [1, 1, 1])), "time")
+
+
+def test_ragged_behaves_like_a_list_of_rows():
+    r = Ragged(np.arange(10), np.array([0, 5, 7]), np.array([3, 7, 10]))
+    assert len(r) == 3 and r[1].tolist() == [5, 6] and [x.tolist() for x in r[1:]] == [[5, 6], [7, 8, 9]]
+    assert r.concat().tolist() == [0, 1, 2, 5, 6, 7, 8, 9] and r.lengths().tolist() == [3, 2, 3]
+
+
+def test_windows_match_train_make_examples():
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(1, 50, size=n) for n in (1, 2, 5, 11, 12, 23, 40)]
+    flat = np.concatenate(rows)
+    ends = np.cumsum([len(x) for x in rows])
+    r = Ragged(flat, ends - [len(x) for x in rows], ends)
+    s, e = make_windows(r, 5)
+    got = sorted(tuple(flat[a:b]) for a, b in zip(s, e))
+    want = sorted(tuple(x) for x in make_examples([x.tolist() for x in rows], 5))
+    assert got == want
+    inp, tgt, ty, wt = collate(flat, np.full(len(flat), 4, np.int8), s[:2], e[:2], np.array([0, 1, 1, 2, 3], np.float32))
+    assert (inp[:, -1] > 0).all() and (ty[inp > 0] == 4).all() and (wt[tgt > 0] == 3).all() and (wt[tgt == 0] == 0).all()
+
+
+def test_recipe_rules_reproduce_the_benchmark_settings():
+    beauty = rec.derive(np.full(22363, 8), 131_413, 12_068, 12_101)  # Beauty: short histories, ~11 targets per item
+    ml1m = rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416)  # ML-1M: long histories, ~286 targets per item
+    assert (beauty.max_len, beauty.dim, beauty.dropout, beauty.batch_size) == (50, 64, 0.5, 128)
+    assert (ml1m.max_len, ml1m.dim, ml1m.dropout, ml1m.batch_size) == (200, 64, 0.2, 64)
+    tiny = rec.derive(np.full(30, 70), 900, 50)
+    assert (tiny.max_len, tiny.dim, tiny.dropout) == (100, 32, 0.5)
+    assert rec.choose_dropout(63) == 0.35 and ml1m.history_cap == 4000
+    assert rec.derive(np.full(500_000, 9), 8_000_000, 98_000, 100_000).batch_size == 32  # 100k-item softmax
+
+
+def test_budget_schedule():
+    s = BudgetSchedule(100.0)
+    assert s.rate(69.0, 0) == 1.0 and not s.decaying
+    assert s.rate(85.0, 0) == pytest.approx(0.51, abs=0.01) and s.decaying
+    assert s.rate(100.0, 0) == pytest.approx(0.02) and s.done
+    early = BudgetSchedule(100.0, patience=2)
+    early.evaluated(True, 10, 0)
+    early.evaluated(False, 20, 0)
+    early.evaluated(False, 35, 0)  # two misses: decay from 35 s over 15 s
+    assert early.decaying and early.rate(42.5, 0) == pytest.approx(0.51, abs=0.01) and not early.done
+    assert early.rate(50.0, 0) == pytest.approx(0.02) and early.done
+    steps = BudgetSchedule(None, total_steps=100)
+    assert steps.rate(0, 69) == 1.0 and steps.rate(0, 100) == pytest.approx(0.02) and steps.done
+
+
+def test_converted_beauty_is_the_s3rec_split(tmp_path):
+    """The Beauty preset through the store format = training/data.py's loader (same items, split and text)."""
+    from training import data
+    from training.store.convert import convert_beauty
+    from training.store.dataset import PrepareOptions, prepare
+    res = convert_beauty(str(tmp_path / "beauty"))
+    prepare(PrepareOptions(events=res["events"], catalog=res["catalog"], out=str(tmp_path / "data"), name="beauty"))
+    new, old = data.load("store:" + str(tmp_path / "data")), data.load("beauty")
+    assert new.item_ids == old.item_ids and new.titles == [t.strip() for t in old.titles]
+    assert len(new.train) == len(old.train) and all(np.array_equal(a, b) for a, b in zip(new.train, old.train))
+    for a, b in ((new.valid, old.valid), (new.tests["test"], old.tests["test"])):
+        assert np.array_equal(a.targets, b.targets)
+        assert all(np.array_equal(x, y) for x, y in zip(a.histories, b.histories))
+    assert new.extra["recipe"].max_len == 50 and new.extra["recipe"].dropout == 0.5
