@@ -115,7 +115,7 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 export function freshAppSizes(app: FreshApp): SizeRow[] {
   const ort = app.packages.filter((p) => p.name === 'onnxruntime-web').map((p) => `${p.version} at ${p.path}`);
   const rows: SizeRow[] = [
-    { what: 'fresh Vite app: the package tarball (`npm pack`)', files: [basename(app.tarball.file)], raw: app.tarball.bytes, note: `${app.tarball.files.length} files, dist/ only` },
+    { what: 'fresh Vite app: the package tarball (`npm pack`)', files: [basename(app.tarball.file)], raw: app.tarball.bytes, note: `${app.tarball.files.length} files: ${app.tarball.files.filter((f) => f.startsWith('dist/')).length} in dist/ (the library), ${app.tarball.files.filter((f) => f.startsWith('training/') || f.startsWith('bin/')).length} in bin/ + training/ (localshelf-train: the Python pipeline and its tokenizer copy)` },
     {
       what: 'fresh Vite app: node_modules after `npm i vite localshelf-*.tgz` (no .npmrc, no environment variable)',
       files: [],

@@ -12,7 +12,12 @@ import os
 import unicodedata
 from typing import Dict, List, Sequence
 
-DEFAULT_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "models", "all-MiniLM-L6-v2-tokenizer")
+SHARED_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "models", "all-MiniLM-L6-v2-tokenizer")
+BUNDLED_DIR = os.path.join(os.path.dirname(__file__), "assets", "tokenizer")  # the same files, in the npm package
+# The workplace copy beside a checkout when it is there, else the copy shipped with the package (npx localshelf-train
+# in a store's project has no ../shared); $LOCALSHELF_TOKENIZER_DIR overrides both.
+DEFAULT_DIR = os.environ.get("LOCALSHELF_TOKENIZER_DIR") or (
+    SHARED_DIR if os.path.exists(os.path.join(SHARED_DIR, "tokenizer.json")) else BUNDLED_DIR)
 
 # transformers.js' feature-extraction pipeline truncates at tokenizer_config.model_max_length (512);
 # ids beyond that never reach the text tower in the browser, so they must not reach it here either.

@@ -2,6 +2,8 @@
  * A new storefront app installs the packed package with plain `npm install` (no .npmrc, no environment
  * variable), builds it with Vite, and shows recommendations in headless Chromium: test/consumer/fresh-app.ts.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startStaticServer, type StaticServer } from '../../server/static-server';
 import { buildFreshApp, type FreshApp } from '../consumer/fresh-app';
@@ -13,7 +15,7 @@ test.describe.configure({ timeout: 300_000 });
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
-  app = buildFreshApp({ log: (line) => console.log(`[fresh-app] ${line}`) });
+  app = buildFreshApp({ log: (line) => console.log(`[fresh-app] ${line}`), train: true });
   server = await startStaticServer({ root: app.dist });
 });
 
@@ -23,7 +25,11 @@ test.afterAll(async () => {
 });
 
 test('the package holds the library only, and installs without install scripts or a second runtime', () => {
-  expect(app.tarball.files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
+  // The library, and the training command (bin + the Python pipeline and its tokenizer copy), nothing else.
+  expect(app.tarball.files.filter((f) => !/^(dist\/|bin\/localshelf-train\.mjs$|training\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
+  const training = app.tarball.files.filter((f) => f.startsWith('training/'));
+  expect(training.filter((f) => !/(\.py|^training\/assets\/tokenizer\/.*|^training\/tools\/run_onnx\.mjs)$/.test(f))).toEqual([]);
+  expect(training.some((f) => f.startsWith('training/tests/') || f.startsWith('training/out/'))).toBe(false);
   expect(app.tarball.files.some((f) => f.startsWith('dist/models/') || f.startsWith('dist/adapters/'))).toBe(false);
   // protobufjs (onnxruntime-web's) has a postinstall that only compares version strings in package.json files;
   // any other install script in localshelf's tree (a download, a native build) fails this test.
@@ -32,6 +38,19 @@ test('the package holds the library only, and installs without install scripts o
   for (const heavy of ['onnxruntime-node', '@huggingface/transformers', 'sharp']) expect(names).not.toContain(heavy);
   const ort = app.packages.filter((p) => p.name === 'onnxruntime-web');
   expect(ort.map((p) => `${p.path}@${p.version}`)).toEqual(['node_modules/onnxruntime-web@1.30.0']);
+});
+
+test('npx localshelf-train runs from the installed package and writes a model folder with its report', () => {
+  const t = app.trained!;
+  expect(t.files).toEqual(expect.arrayContaining(['manifest.json', 'encoder.int8.onnx', 'items.lsim', 'catalog.json', 'report.md', 'text']));
+  const manifest = JSON.parse(readFileSync(join(t.out, 'manifest.json'), 'utf8')) as { name: string };
+  expect(manifest.name).toBe('own-store');
+  const report = readFileSync(join(t.out, 'report.md'), 'utf8');
+  expect(report).toMatch(/NDCG@10/);
+  expect(report).toMatch(/most popular/i);
+  // the catalog is the example store's: 60 products
+  const catalog = JSON.parse(readFileSync(join(t.out, 'catalog.json'), 'utf8')) as { items: unknown[] } | unknown[];
+  expect(Array.isArray(catalog) ? catalog.length : catalog.items.length).toBe(60);
 });
 
 test('the built app recommends, leaving out the item just viewed', async ({ page }) => {

@@ -42,6 +42,8 @@ export interface FreshApp {
   assets: { file: string; bytes: number }[];
   /** The bundled worker chunk (localshelf's worker with its dependencies). */
   workerChunk: { file: string; bytes: number };
+  /** `npx localshelf-train` on examples/own-store from the installed package (with `train: true`). */
+  trained?: { seconds: number; out: string; files: string[]; log: string };
   dispose(): void;
 }
 
@@ -127,7 +129,7 @@ function treeOf(lock: Record<string, LockEntry>, start: string): Set<string> {
 }
 
 /** Packs the built package (run `npm run build` first), installs it into a new app and builds the app. */
-export function buildFreshApp(options: { log?: (line: string) => void } = {}): FreshApp {
+export function buildFreshApp(options: { log?: (line: string) => void; train?: boolean } = {}): FreshApp {
   const log = options.log ?? (() => undefined);
   const env = userEnv();
   const work = mkdtempSync(join(tmpdir(), 'localshelf-fresh-'));
@@ -165,6 +167,21 @@ export function buildFreshApp(options: { log?: (line: string) => void } = {}): F
       .map((file) => ({ file, bytes: statSync(join(assetsDir, file)).size }));
     const workers = assets.filter((a) => /^recommender\.worker-.*\.js$/.test(a.file));
     if (workers.length !== 1) throw new Error(`expected one recommender.worker chunk in the app build, found ${workers.map((w) => w.file).join(', ') || 'none'}`);
+    let trained: FreshApp['trained'];
+    if (options.train) {
+      // The store's own-data command as the README gives it, run from the app: the installed package's bin and
+      // Python pipeline (no ../shared, no repo checkout; the tokenizer is the copy the package ships).
+      const out = join(dir, 'public/models/own-store');
+      const ex = join(repo, 'examples/own-store');
+      log('npx localshelf-train (examples/own-store, 2 epochs)');
+      const t1 = performance.now();
+      const trainLog = execFileSync(
+        'npx',
+        ['--no-install', 'localshelf-train', '--events', join(ex, 'events.csv'), '--catalog', join(ex, 'catalog.csv'), '--out', out, '--epochs', '2', '--seed', '1'],
+        { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      trained = { seconds: (performance.now() - t1) / 1000, out, files: readdirSync(out).sort(), log: trainLog };
+    }
     const nm = join(dir, 'node_modules');
     const top = readdirSync(nm).flatMap((n) => (n.startsWith('@') ? readdirSync(join(nm, n)).map((s) => `${n}/${s}`) : n.startsWith('.') ? [] : [n]));
     const largest = top
@@ -182,6 +199,7 @@ export function buildFreshApp(options: { log?: (line: string) => void } = {}): F
       installScripts,
       assets,
       workerChunk: workers[0]!,
+      trained,
       dispose: () => rmSync(work, { recursive: true, force: true }),
     };
   } catch (error) {

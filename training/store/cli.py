@@ -151,7 +151,8 @@ def finish(a, ds, res, mem_prepare: float, t_start: float, say: Progress) -> dic
             from ..eval_onnx import onnx_metrics
             m["onnx"] = onnx_metrics(a.out, ds)
         except (RuntimeError, OSError) as e:  # no Node or no onnxruntime-node: say so, keep the PyTorch figures
-            m["onnx_note"] = f"not measured: {str(e).splitlines()[0][:160]}"
+            m["onnx_note"] = (f"not measured: {str(e).splitlines()[0][:160]} (the int8 check runs the export in "
+                              "onnxruntime-node: `npm i -D onnxruntime-node` in this project, or --skip-onnx-eval)")
     else:
         m["onnx_note"] = "not measured (--skip-onnx-eval)"
     say.stage("evaluate", "baselines (most popular, co-occurrence) on the test split")

@@ -12,8 +12,9 @@ log, Amazon Beauty and MovieLens-1M all go through the same command with no per-
 | test users | all, or a seeded sample of 50,000 | all | all |
 
 Fixed for all data: 2 pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, full-softmax
-cross-entropy, target weights by event type (view 1, click 1, add_to_cart 2, purchase 3), and the budget schedule of
-``schedule.py``. Only the time budget is the user's to set (``--time-budget-min``, default 20).
+cross-entropy over every catalog item (cold ones included, as negatives), target weights by event type (view 1,
+click 1, add_to_cart 2, purchase 3), and the budget schedule of ``schedule.py``. Only the time budget is the
+user's to set (``--time-budget-min``, default 20).
 """
 from __future__ import annotations
 

@@ -1,8 +1,15 @@
 """Learning rate and stopping within a time budget: warm-stable-decay on the budget's clock.
 
-The rate stays at ``lr`` until 70 % of the budget is used, or earlier when validation has not improved for
-``patience`` evaluations; it then decays along a cosine to 2 % of ``lr`` over the rest of the budget (or, for an
-early start, over 3/7 of the time used so far, the same 70:30 proportion), and training stops when the decay ends.
+The rate stays at ``lr`` until 70 % of the budget is used, then decays along a cosine to 2 % of ``lr`` over the
+rest, and training stops when the decay ends. That constant phase doubles as a probe: when validation has not
+improved for ``patience`` evaluations, the data supports fewer epochs at a constant rate than the budget holds, and
+training **restarts from the initial weights** with a cosine from ``lr`` to 2 % over twice the time the constant rate
+took to reach its best (the caller resets the model: ``evaluated`` returns ``"restart"``); the best checkpoint of
+either phase is kept. When that does not fit in what is left of the budget, it goes back to the best checkpoint
+and decays from there over what is left (``"rollback"``). Measured on Beauty (EVAL.md): a constant rate peaks at
+epoch 11 (validation NDCG@10 0.0570) and overfits after it; decaying from the overfit state (0.0569) or from the
+best checkpoint (0.0531 at the end) does not recover, while a cosine from the start over about twice the peak
+epoch count (the hand-found 22-epoch anneal) reached 0.067.
 No epoch count is needed in advance, so the same rule fits a data set whose epoch takes 2 s and one whose epoch
 does not fit in the budget at all. With ``epochs`` given instead (tests, reproducible runs), the same shape runs on
 steps: constant for 70 % of ``epochs * steps_per_epoch`` steps, cosine over the rest.
@@ -32,7 +39,9 @@ class BudgetSchedule:
         self.decay_len: Optional[float] = None
         self.done = False
         self.bad_evals = 0
-        self.reason = ""
+        self.restarted = False
+        self.reason = ""  # why the decay started
+        self.stop_reason = ""  # why training stopped (once done)
 
     @property
     def decaying(self) -> bool:
@@ -41,7 +50,7 @@ class BudgetSchedule:
     def _clock(self, used_s: float, step: int) -> float:
         return float(step) if self.total_steps is not None else used_s
 
-    def _start_decay(self, now: float, reason: str) -> None:
+    def _start_decay(self, now: float, reason: str, length: Optional[float] = None) -> None:
         if self.decaying:
             return
         end = self.total_steps if self.total_steps is not None else self.budget_s
@@ -49,8 +58,10 @@ class BudgetSchedule:
         if now >= natural:  # the planned point (even if the first step after it comes late)
             self.decay_from, self.decay_len = natural, max(end - natural, 1.0)
         else:
-            self.decay_from, self.decay_len = now, max(now * (1 - STABLE) / STABLE, 1.0)
+            self.decay_from = now
+            self.decay_len = max(now * (1 - STABLE) / STABLE if length is None else length, 1.0)
         self.reason = reason
+        self.bad_evals = 0
 
     def rate(self, used_s: float, step: int) -> float:
         now = self._clock(used_s, step)
@@ -62,16 +73,35 @@ class BudgetSchedule:
         frac = (now - self.decay_from) / self.decay_len
         if frac >= 1.0 - 1e-9 or now >= end:
             self.done = True
+            self.stop_reason = self.stop_reason or "the learning-rate decay ended"
         return _cosine(frac)
 
-    def evaluated(self, improved: bool, used_s: float, step: int) -> None:
-        """Report a validation result; ``patience`` misses in a row start the decay early."""
+    def evaluated(self, improved: bool, used_s: float, step: int, best_at: Optional[float] = None) -> Optional[str]:
+        """Report a validation result. ``best_at``: the clock (seconds, or steps) of the best evaluation so far.
+        After ``patience`` misses in a row, before the planned decay: ``"restart"`` (reset the model to its initial
+        weights: a cosine over ``2 * best_at`` follows) when that fits in the budget, else ``"rollback"`` (restore
+        the best checkpoint: a cosine over what is left); without ``best_at``, a decay from here over 3/7 of the time
+        used. Returns None when the caller has nothing to do."""
         self.bad_evals = 0 if improved else self.bad_evals + 1
-        if self.bad_evals >= self.patience and not self.decaying:
-            self._start_decay(self._clock(used_s, step), f"no validation gain in {self.patience} evaluations")
-        elif self.bad_evals >= 2 * self.patience:
+        end = self.total_steps if self.total_steps is not None else self.budget_s
+        now = self._clock(used_s, step)
+        if self.bad_evals >= self.patience and not self.decaying and not self.restarted and now < STABLE * end:
+            if best_at is None:
+                self._start_decay(now, f"no validation gain in {self.patience} evaluations")
+                return None
+            if now + 2 * best_at <= end:
+                self._start_decay(now, f"no validation gain in {self.patience} evaluations: restart with a cosine "
+                                       f"over twice the time to the best", 2 * float(best_at))
+                self.restarted = True
+                return "restart"
+            self._start_decay(now, f"no validation gain in {self.patience} evaluations: back to the best checkpoint",
+                              max(end - now, 1.0))
+            return "rollback"
+        if self.bad_evals >= 2 * self.patience and self.decaying and not self.restarted:  # (a restart runs its cosine
+            # out: its early evaluations trail the probe's best by construction)
             self.done = True  # decaying and still not improving: stop early, the best checkpoint is kept
-            self.reason = self.reason or "no validation gain"
+            self.stop_reason = f"no validation gain in {2 * self.patience} evaluations while decaying"
+        return None
 
     def left_s(self, used_s: float) -> Optional[float]:
         """Seconds of budget left (None for a step-count run)."""

@@ -95,9 +95,22 @@ def test_budget_schedule():
     early = BudgetSchedule(100.0, patience=2)
     early.evaluated(True, 10, 0)
     early.evaluated(False, 20, 0)
-    early.evaluated(False, 35, 0)  # two misses: decay from 35 s over 15 s
+    assert not early.evaluated(False, 35, 0)  # two misses, no best clock given: decay from 35 s over 15 s
     assert early.decaying and early.rate(42.5, 0) == pytest.approx(0.51, abs=0.01) and not early.done
     assert early.rate(50.0, 0) == pytest.approx(0.02) and early.done
+    restart = BudgetSchedule(100.0, patience=2)  # an early peak: restart with a cosine over twice its time
+    assert restart.evaluated(True, 12, 0) is None and restart.evaluated(False, 24, 0) is None
+    assert restart.evaluated(False, 36, 0, best_at=12) == "restart" and restart.decay_len == 24
+    for t in (40, 44, 48, 52):  # trailing the probe's best does not end the restarted run
+        assert restart.evaluated(False, t, 0, best_at=12) is None and not restart.done
+    assert restart.rate(48, 0) == pytest.approx(0.51, abs=0.01) and restart.rate(60, 0) == pytest.approx(0.02)
+    assert restart.done
+    back = BudgetSchedule(100.0, patience=1)  # a peak too late to restart: back to the best, decay over the rest
+    back.evaluated(True, 30, 0)
+    assert back.evaluated(False, 50, 0, best_at=30) == "rollback" and (back.decay_from, back.decay_len) == (50, 50)
+    late = BudgetSchedule(100.0, patience=1)  # past 70 %: the planned decay, nothing to reset
+    late.evaluated(True, 50, 0)
+    assert late.rate(75, 0) < 1 and late.evaluated(False, 76, 0, best_at=50) is None and late.decay_from == 70
     steps = BudgetSchedule(None, total_steps=100)
     assert steps.rate(0, 69) == 1.0 and steps.rate(0, 100) == pytest.approx(0.02) and steps.done
 

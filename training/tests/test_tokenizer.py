@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from training.tokenizer import DEFAULT_DIR, WordPieceTokenizer
+from training.tokenizer import BUNDLED_DIR, SHARED_DIR, WordPieceTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def tok():
 
 @pytest.fixture(scope="module")
 def vocab_txt():
-    with open(os.path.join(DEFAULT_DIR, "vocab.txt"), encoding="utf-8") as f:
+    with open(os.path.join(SHARED_DIR, "vocab.txt"), encoding="utf-8") as f:
         return [line.rstrip("\n") for line in f]
 
 
@@ -55,3 +55,15 @@ def test_vocab_json_agrees_with_vocab_txt(tok, vocab_txt):
 def test_truncates_like_the_pipeline(tok):
     ids = tok.encode("word " * 1000)
     assert len(ids) == 512 and ids[0] == 101 and ids[-1] == 102
+
+
+@pytest.mark.parametrize("name", ["tokenizer.json", "tokenizer_config.json"])
+def test_bundled_tokenizer_is_the_shared_one(name):
+    """The package ships a copy (training/assets/tokenizer) for installs without ../shared: it must be the same."""
+    with open(os.path.join(SHARED_DIR, name), "rb") as a, open(os.path.join(BUNDLED_DIR, name), "rb") as b:
+        assert a.read() == b.read()
+
+
+def test_bundled_tokenizer_encodes_like_the_shared_one():
+    text = CASES[0][0]
+    assert WordPieceTokenizer(BUNDLED_DIR).encode(text) == WordPieceTokenizer(SHARED_DIR).encode(text)
