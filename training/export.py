@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import shutil
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import onnx
@@ -180,11 +180,13 @@ def catalog_items(ds: data_mod.Dataset, pop: np.ndarray) -> List[dict]:
     return rows
 
 
-def export_all(ckpt_path: str, out: str, ship: bool = False, browser: bool = False) -> Dict[str, str]:
+def export_all(ckpt_path: str, out: str, ship: bool = False, browser: bool = False,
+               ds: Optional[data_mod.Dataset] = None) -> Dict[str, str]:
     """``ship``: browser files only, refused for data that may not be redistributed; ``browser``: browser files
-    only, no license check (a store's own model folder, or a local evaluation folder)."""
-    model, ck = load_checkpoint(ckpt_path)
-    ds = data_mod.load(ck["dataset"], ck.get("max_users"))
+    only, no license check (a store's own model folder, or a local evaluation folder). ``ds``: the checkpoint's
+    data set when the caller has it loaded already (not read again; not for the cold-start variant)."""
+    model, ck = load_checkpoint(ckpt_path, ds)
+    ds = ds or data_mod.load(ck["dataset"], ck.get("max_users"))
     browser = browser or ship
     if ship and ck.get("cold_fraction"):
         raise SystemExit("the cold-start variant is for evaluation; ship the full model")

@@ -34,6 +34,7 @@ from unittest import mock
 import numpy as np
 import torch
 
+from .sections import write_section
 from . import data as data_mod
 from . import train as train_mod
 
@@ -316,15 +317,7 @@ def render(res: dict, a: argparse.Namespace) -> str:
 
 def write_eval_section(path: str, section: str) -> None:
     """Replace the text between the freshness markers (or append it); other parts of EVAL.md are left as they are."""
-    text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + section
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    write_section(path, section, BEGIN, END)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

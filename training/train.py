@@ -101,11 +101,20 @@ def load_checkpoint(path: str, ds: Optional[data_mod.Dataset] = None) -> Tuple[R
 
 
 @torch.no_grad()
-def eval_split(model: Recommender, split: data_mod.EvalSet, subsets=None) -> dict:
+def eval_split(model: Recommender, split: data_mod.EvalSet, subsets=None, use_types: bool = False,
+               device: Optional[torch.device] = None) -> dict:
+    """Full-ranking metrics of ``split``; ``use_types`` feeds the split's history event types to the encoder (store
+    logs with several types); ``device`` is where the model runs (CPU by default)."""
     model.eval()
     table = model.items()
-    return evaluate(lambda seqs: model.user_vectors(table, seqs), table, split.histories, split.targets,
-                    model.cfg.max_len, subsets=subsets)
+
+    def users(seqs, types=None):
+        if device is not None:
+            seqs, types = seqs.to(device), None if types is None else types.to(device)
+        return model.user_vectors(table, seqs, types).cpu()
+
+    return evaluate(users, table.cpu(), split.histories, split.targets, model.cfg.max_len, subsets=subsets,
+                    types=split.types if use_types else None)
 
 
 # ------------------------------------------------------------------------------------------------- training ---

@@ -45,9 +45,14 @@ test('npx localshelf-train runs from the installed package and writes a model fo
   expect(t.files).toEqual(expect.arrayContaining(['manifest.json', 'encoder.int8.onnx', 'items.lsim', 'catalog.json', 'report.md', 'text']));
   const manifest = JSON.parse(readFileSync(join(t.out, 'manifest.json'), 'utf8')) as { name: string };
   expect(manifest.name).toBe('own-store');
+  // The run's figures reach the report; the int8 check says why it did not run (no onnxruntime-node in a shop).
+  type Fig = { users: number; exclude_history: { 'NDCG@10': number } };
+  const metrics = JSON.parse(readFileSync(join(t.out, 'metrics.json'), 'utf8')) as { pytorch: { test: Fig }; baselines: { popular: Fig }; onnx_note?: string };
+  expect(metrics.pytorch.test.users).toBeGreaterThan(0);
+  expect(metrics.onnx_note).toMatch(/not measured: .*npm i -D onnxruntime-node/);
   const report = readFileSync(join(t.out, 'report.md'), 'utf8');
-  expect(report).toMatch(/NDCG@10/);
-  expect(report).toMatch(/most popular/i);
+  for (const f of [metrics.pytorch.test, metrics.baselines.popular]) expect(report).toContain(`| ${f.users.toLocaleString('en-US')} | `);
+  expect(report).toContain(` ${metrics.pytorch.test.exclude_history['NDCG@10'].toFixed(4)} |`);
   // the catalog is the example store's: 60 products
   const catalog = JSON.parse(readFileSync(join(t.out, 'catalog.json'), 'utf8')) as { items: unknown[] } | unknown[];
   expect(Array.isArray(catalog) ? catalog.length : catalog.items.length).toBe(60);

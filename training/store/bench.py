@@ -77,7 +77,7 @@ def main(argv=None) -> None:
     text = section(res, a)
     print(text)
     if a.benchmarks_md:
-        from .eval_section import write_section
+        from ..sections import write_section
         write_section(a.benchmarks_md, text, BEGIN, END)
 
 

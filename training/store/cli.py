@@ -32,7 +32,8 @@ from .catalog import DEFAULT_TEXT_FIELDS
 from .dataset import PrepareOptions, prepare
 from .errors import InputError
 from .events import parse_event_map
-from .fit import FitOptions, eval_typed, fit, init_distributed, pick_device
+from ..train import eval_split
+from .fit import FitOptions, fit, init_distributed, pick_device
 from .memory import peak_rss_mib
 from .progress import Progress
 from .recipe import DEFAULT_TYPE_WEIGHTS
@@ -132,12 +133,11 @@ def finish(a, ds, res, mem_prepare: float, t_start: float, say: Progress) -> dic
     ckpt = os.path.join(a.work_dir, "model.pt")
     torch.save({"config": model.cfg.to_dict(), "state": model.state_dict(), "dataset": ds.source,
                 "max_users": a.max_users, "cold_items": None, "cold_fraction": 0.0, "cold_seed": 0, "store": True}, ckpt)
-    say.stage("evaluate", "PyTorch checkpoint on validation and test")
-    cpu = torch.device("cpu")
-    pt = {"valid": eval_typed(model, ds.valid, cpu, res["typed"]),
-          "test": eval_typed(model, ds.tests["test"], cpu, res["typed"])}
+    say.stage("evaluate", "PyTorch checkpoint on the test split")
+    # validation: the best checkpoint's own evaluation during training (the same weights, not run again)
+    pt = {"valid": res.pop("valid_metrics"), "test": eval_split(model, ds.tests["test"], use_types=res["typed"])}
     say.stage("export", f"int8 model folder -> {a.out}")
-    files = export_all(ckpt, a.out, browser=True)
+    files = export_all(ckpt, a.out, browser=True, ds=ds)
     m = {"name": a.name, "out": a.out, "work": a.work_dir, "num_items": ds.num_items, "pytorch": pt,
          "command": "python3 -m training.store " + " ".join(shlex.quote(x) for x in a.argv),
          "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -61,8 +61,8 @@ def prepare(opt: PrepareOptions) -> dict:
     except ValueError as e:
         raise InputError(opt.events, 0, "split_impossible", str(e))
     t_len = split.train_ends - split.train_starts
-    trained = Ragged(seqs.items, split.train_starts, split.train_ends).concat()
-    recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), int(len(np.unique(trained))), len(catalog),
+    n_trained = int(len(np.unique(Ragged(seqs.items, split.train_starts, split.train_ends).concat())))
+    recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), n_trained, len(catalog),
                     [1.0] * 4 if opt.ignore_types else opt.type_weights)
     os.makedirs(opt.out, exist_ok=True)
     seqs.save(os.path.join(opt.out, "sequences.npz"))
@@ -80,7 +80,7 @@ def prepare(opt: PrepareOptions) -> dict:
                    "events_merged_into_steps": int(seqs.merged),
                    "steps": int(len(seqs.items)), "users": int(seqs.num_users),
                    "items_with_events": int(len(np.unique(seqs.items))),
-                   "cold_items": int(len(catalog) - len(np.unique(trained))),
+                   "cold_items": int(len(catalog) - n_trained),
                    "items_without_text": int(sum(1 for t in catalog.texts if not t)),
                    "items_with_image_vector": int(0 if catalog.has_image is None else catalog.has_image.sum()),
                    "steps_by_type": {n: int(c) for n, c in zip(EVENT_TYPES, type_counts)},
@@ -99,8 +99,8 @@ def prepare(opt: PrepareOptions) -> dict:
 
 def _save_catalog(cat: Catalog, out: str) -> None:
     with open(os.path.join(out, "catalog.json"), "w", encoding="utf-8") as f:
-        json.dump({"ids": cat.ids, "titles": cat.titles, "texts": cat.texts, "attrs": cat.attrs,
-                   "text_fields": list(cat.text_fields)}, f, ensure_ascii=False)
+        json.dump({"ids": cat.ids, "titles": cat.titles, "texts": cat.texts, "attrs": cat.attrs}, f,
+                  ensure_ascii=False)
     if cat.image is not None:
         np.save(os.path.join(out, "image.npy"), cat.image)
 
@@ -127,7 +127,7 @@ def load_prepared(folder: str, max_users: Optional[int] = None) -> data_mod.Data
     weights = np.array([0.0] + list(recipe.type_weights), dtype=np.float32)
     image_path = os.path.join(folder, "image.npy")
     extra = {"recipe": recipe, "prepared": info, "split_info": sp.info, "catalog_attrs": cat["attrs"],
-             "display_titles": cat["titles"], "sequences": seqs,
+             "display_titles": cat["titles"],
              "image_vectors": np.load(image_path) if os.path.exists(image_path) else None}
     return data_mod.Dataset(
         name=info["name"], num_items=n, item_ids=cat["ids"], titles=cat["texts"], train=train,

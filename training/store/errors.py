@@ -88,9 +88,6 @@ class Problems:
         """Rows skipped (kept rows excluded), in one file or in all."""
         return sum(n for (p, c), n in self.counts.items() if c not in KEPT and (path is None or p == path))
 
-    def count(self, code: str) -> int:
-        return sum(n for (_, c), n in self.counts.items() if c == code)
-
     def to_dict(self) -> dict:
         return {"strict": self.strict,
                 "rows": [{"file": p, "code": c, "count": n, "meaning": CODES[c],

@@ -11,6 +11,7 @@ import json
 import os
 from typing import List, Optional
 
+from ..sections import write_section
 from .progress import fmt_s
 
 BEGIN, END = "<!-- store:begin -->", "<!-- store:end -->"
@@ -82,18 +83,6 @@ def section(beauty: Optional[dict], ml1m: Optional[dict], study: Optional[dict],
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: str, text: str, begin: str = BEGIN, end: str = END) -> None:
-    """Replace the text between ``begin`` and ``end`` in ``path`` (append it when they are absent)."""
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-    if begin in old and end in old:
-        head, rest = old.split(begin, 1)
-        text = head + text.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text = old.rstrip("\n") + ("\n\n" if old else "") + text
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beauty")
@@ -103,7 +92,7 @@ def main(argv=None) -> None:
     p.add_argument("--eval-md", default="EVAL.md")
     a = p.parse_args(argv)
     load = lambda d, f="metrics.json": json.load(open(os.path.join(d, f))) if d else None  # noqa: E731
-    write_section(a.eval_md, section(load(a.beauty), load(a.ml1m), load(a.study, "study.json"), a.note))
+    write_section(a.eval_md, section(load(a.beauty), load(a.ml1m), load(a.study, "study.json"), a.note), BEGIN, END)
     print(f"wrote the store sections of {a.eval_md}")
 
 

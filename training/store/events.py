@@ -12,6 +12,7 @@ distinct user id; no per-event Python object outlives its row.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from array import array
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional
@@ -76,6 +77,8 @@ def parse_timestamp(raw) -> int:
         raise ValueError("a boolean")
     if isinstance(raw, (int, float)):
         v = float(raw)
+    elif not isinstance(raw, str):  # a JSON array or object
+        raise ValueError(f"a {type(raw).__name__}")
     else:
         s = raw.strip()
         if len(s) == 20 and s[10] == "T" and s[19] == "Z" and s[13] == ":" and s[16] == ":":  # 2024-03-01T10:00:00Z
@@ -83,16 +86,13 @@ def parse_timestamp(raw) -> int:
             if hh > 23 or mm > 59 or ss > 59:
                 raise ValueError("time out of range")
             return _day_ms(s[:10]) + (hh * 3600 + mm * 60 + ss) * 1000
-        if s.isdigit():
+        try:
             v = float(s)
-        else:
-            try:
-                v = float(s)
-            except ValueError:
-                t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
-                if t.tzinfo is None:
-                    t = t.replace(tzinfo=dt.timezone.utc)
-                return int(round(t.timestamp() * 1000))
+        except ValueError:
+            t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=dt.timezone.utc)
+            return int(round(t.timestamp() * 1000))
     if v != v or abs(v) > 1e16:
         raise ValueError("out of range")
     return int(round(v if abs(v) >= _MS_FROM else v * 1000))
@@ -140,6 +140,8 @@ def read_events(path: str, catalog_index: Mapping[str, int], problems: Problems,
             et = 1
             raw_e = g_type(rec)
             if raw_e not in (None, "") and not ignore_types:
+                if not isinstance(raw_e, str):  # JSON Lines: a number, array or object is a name nobody maps
+                    raw_e = json.dumps(raw_e)[:40]
                 name = raw_e if raw_e in TYPE_ID else _norm(raw_e)
                 et = TYPE_ID.get(name, -1)
                 if et < 0 or name in emap:

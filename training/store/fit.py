@@ -21,9 +21,8 @@ import torch.distributed as dist
 
 from .. import data as data_mod
 from ..cpu import setup as cpu_setup
-from ..evaluate import evaluate
 from ..model import ModelConfig, Recommender
-from ..train import build_model, make_batches
+from ..train import build_model, eval_split, make_batches
 from .recipe import Recipe
 from .schedule import BudgetSchedule
 
@@ -87,23 +86,11 @@ def typed(ds: data_mod.Dataset) -> bool:
     return ds.train_types is not None and len(np.unique(ds.train_types.values)) > 1
 
 
-@torch.no_grad()
-def eval_typed(model: Recommender, split: data_mod.EvalSet, device: torch.device, use_types: bool) -> dict:
-    model.eval()
-    table = model.items()
-
-    def users(seqs, tps=None):
-        return model.user_vectors(table, seqs.to(device), None if tps is None else tps.to(device)).cpu()
-
-    return evaluate(users, table.cpu(), split.histories, split.targets, model.cfg.max_len,
-                    types=split.types if use_types else None)
-
-
-def build(ds: data_mod.Dataset, recipe: Recipe) -> Recommender:
+def build(ds: data_mod.Dataset, recipe: Recipe, use_types: bool) -> Recommender:
     cfg = ModelConfig(num_items=ds.num_items, dim=recipe.dim, max_len=recipe.max_len, blocks=recipe.blocks,
                       heads=recipe.heads, ffn_dim=recipe.ffn_dim, dropout=recipe.dropout, text_dim=recipe.text_dim)
     model = build_model(ds, cfg)
-    if typed(ds):
+    if use_types:
         model.encoder.event.weight.requires_grad_(True)
     return model
 
@@ -119,17 +106,13 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     torch.manual_seed(opt.seed)
     rng = np.random.default_rng(opt.seed)
     use_types = typed(ds)
-    model = build(ds, recipe).to(device)
+    model = build(ds, recipe, use_types).to(device)
     model.items.mean_matrix = model.items.mean_matrix.to(device)
     net = torch.nn.parallel.DistributedDataParallel(
         model, device_ids=[local] if device.type == "cuda" else None, broadcast_buffers=False) if world > 1 else model
     initial = {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}  # for a restart (schedule.py)
     params = [p for p in model.parameters() if p.requires_grad]
     adam = torch.optim.Adam(params, lr=recipe.lr, betas=(0.9, 0.98))
-    # Cold items (in the catalog, no training step) have text-only vectors (their ID rows are masked in the model)
-    # and stay in the softmax as negatives: a catalog item nobody chose. Masked out of it, their text vectors were
-    # never pushed down and landed in the top 10 of 27 % of Beauty's validation users (0.48 slots each).
-    allowed = None
     items = np.asarray(ds.train.values)
     types = np.asarray(ds.train_types.values) if use_types else None
     weights = np.asarray(ds.type_weights if ds.type_weights is not None else np.ones(5), np.float32)
@@ -155,13 +138,13 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     def validate() -> None:
         nonlocal best
         t_eval = used()
-        v = eval_typed(model, ds.valid, device, use_types)
+        v = eval_split(model, ds.valid, use_types=use_types, device=device)
         st["eval_cost"], st["last_eval"] = used() - t_eval, used()
         score = v[opt.select]["NDCG@10"]
         improved = score > best["score"]
         if improved:
-            best = {"score": score, "epoch": epoch, "step": step, "at": used() if opt.epochs is None else step,
-                    "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}
+            best = {"score": score, "valid": v, "epoch": epoch, "step": step,
+                    "at": used() if opt.epochs is None else step, "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}
         action = sched.evaluated(improved, used(), step, best.get("at"))
         if action is not None:  # schedule.py: reset to the initial weights, or back to the best checkpoint
             model.load_state_dict(initial if action == "restart" else best["state"])
@@ -208,7 +191,10 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
             n_global = int((lengths[b] - 1).sum())
             dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
-            loss, n = net(dev(inp), dev(tgt), allowed, None, False, dev(ty), dev(wt))
+            # No item mask: cold items (in the catalog, no training step; text-only vectors, their ID rows masked in
+            # the model) stay in the softmax as negatives, a catalog item nobody chose. Masked out of it, their text
+            # vectors were never pushed down and took a top-10 slot for 27 % of Beauty's validation users.
+            loss, n = net(dev(inp), dev(tgt), None, None, False, dev(ty), dev(wt))
             (loss * world / max(n_global, 1)).backward()
             adam.step()
             adam.zero_grad(set_to_none=True)
@@ -235,7 +221,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             model.load_state_dict(best["state"])
         model.eval()
         out = {"model": model, "epochs": epoch, "steps": step, "best_epoch": best["epoch"], "best_step": best["step"],
-               "best_valid": best["score"], "seconds": round(time.time() - t0, 1),
+               "best_valid": best["score"], "valid_metrics": best.get("valid"), "seconds": round(time.time() - t0, 1),
                "cpu_seconds": round(time.process_time() - c0, 1), "stop_reason": reason, "log": log,
                "device": str(device), "world": world, "typed": use_types,
                "decay": {"started_s": sched.decay_from, "length": sched.decay_len, "why": sched.reason}}

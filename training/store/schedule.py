@@ -6,10 +6,10 @@ improved for ``patience`` evaluations, the data supports fewer epochs at a const
 training **restarts from the initial weights** with a cosine from ``lr`` to 2 % over twice the time the constant rate
 took to reach its best (the caller resets the model: ``evaluated`` returns ``"restart"``); the best checkpoint of
 either phase is kept. When that does not fit in what is left of the budget, it goes back to the best checkpoint
-and decays from there over what is left (``"rollback"``). Measured on Beauty (EVAL.md): a constant rate peaks at
-epoch 11 (validation NDCG@10 0.0570) and overfits after it; decaying from the overfit state (0.0569) or from the
-best checkpoint (0.0531 at the end) does not recover, while a cosine from the start over about twice the peak
-epoch count (the hand-found 22-epoch anneal) reached 0.067.
+and decays from there over what is left (``"rollback"``). Measured on Beauty (EVAL.md, the runs on the way): a
+constant rate peaked at epoch 10 to 14 and overfit after it; decaying from the overfit state or from the best
+checkpoint did not recover (best validation NDCG@10 0.0569 / 0.0570), the restart did (0.0593; with cold items as
+negatives 0.0637 at the peak, 0.0683 after the restart's cosine).
 No epoch count is needed in advance, so the same rule fits a data set whose epoch takes 2 s and one whose epoch
 does not fit in the budget at all. With ``epochs`` given instead (tests, reproducible runs), the same shape runs on
 steps: constant for 70 % of ``epochs * steps_per_epoch`` steps, cosine over the rest.
@@ -47,13 +47,18 @@ class BudgetSchedule:
     def decaying(self) -> bool:
         return self.decay_from is not None
 
+    @property
+    def end(self) -> float:
+        """The clock value where training must stop: the budget (s) or the step count."""
+        return self.total_steps if self.total_steps is not None else self.budget_s
+
     def _clock(self, used_s: float, step: int) -> float:
         return float(step) if self.total_steps is not None else used_s
 
     def _start_decay(self, now: float, reason: str, length: Optional[float] = None) -> None:
         if self.decaying:
             return
-        end = self.total_steps if self.total_steps is not None else self.budget_s
+        end = self.end
         natural = STABLE * end
         if now >= natural:  # the planned point (even if the first step after it comes late)
             self.decay_from, self.decay_len = natural, max(end - natural, 1.0)
@@ -64,8 +69,7 @@ class BudgetSchedule:
         self.bad_evals = 0
 
     def rate(self, used_s: float, step: int) -> float:
-        now = self._clock(used_s, step)
-        end = self.total_steps if self.total_steps is not None else self.budget_s
+        now, end = self._clock(used_s, step), self.end
         if not self.decaying and now >= STABLE * end:
             self._start_decay(now, f"{int(STABLE * 100)} % of the budget used")
         if not self.decaying:
@@ -83,8 +87,7 @@ class BudgetSchedule:
         the best checkpoint: a cosine over what is left); without ``best_at``, a decay from here over 3/7 of the time
         used. Returns None when the caller has nothing to do."""
         self.bad_evals = 0 if improved else self.bad_evals + 1
-        end = self.total_steps if self.total_steps is not None else self.budget_s
-        now = self._clock(used_s, step)
+        now, end = self._clock(used_s, step), self.end
         if self.bad_evals >= self.patience and not self.decaying and not self.restarted and now < STABLE * end:
             if best_at is None:
                 self._start_decay(now, f"no validation gain in {self.patience} evaluations")

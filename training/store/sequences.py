@@ -39,9 +39,6 @@ class Ragged:
     def lengths(self) -> np.ndarray:
         return self.ends - self.starts
 
-    def take(self, rows: np.ndarray) -> "Ragged":
-        return Ragged(self.values, self.starts[rows], self.ends[rows])
-
     def concat(self) -> np.ndarray:
         """All rows' values as one array (rows must not overlap, as rows of different users never do)."""
         marks = np.zeros(len(self.values) + 1, dtype=np.int64)
@@ -66,9 +63,6 @@ class Sequences:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def rows(self, values: np.ndarray) -> Ragged:
-        return Ragged(values, self.offsets[:-1], self.offsets[1:])
-
     def save(self, path: str) -> None:
         arrays = dict(offsets=self.offsets, items=self.items, types=self.types,
                       counts=np.array([self.events, self.merged], dtype=np.int64))
@@ -85,10 +79,10 @@ class Sequences:
 
 
 def build_sequences(log: EventLog) -> Sequences:
-    """Group, order and merge; the sort is stable, so events with equal times keep their file order."""
+    """Group, order and merge; both sorts are stable, so events with equal times keep their file order."""
     n = len(log)
     if log.times is not None:
-        order = np.lexsort((np.arange(n), log.times, log.users))
+        order = np.lexsort((log.times, log.users))
     else:
         order = np.argsort(log.users, kind="stable")
     users, items, types = log.users[order], log.items[order], log.types[order]

@@ -31,8 +31,8 @@ ARMS = {"types": [], "types-unweighted": ["--type-weights", "1,1,1,1"], "ignore"
 
 @torch.no_grad()
 def user_ndcg(run_dir: str, typed_input: bool) -> np.ndarray:
-    model, ck = load_checkpoint(os.path.join(run_dir + ".work", "model.pt"))
-    ds = data_mod.load(ck["dataset"])
+    ds = data_mod.load("store:" + os.path.join(run_dir + ".work", "data"))
+    model, _ = load_checkpoint(os.path.join(run_dir + ".work", "model.pt"), ds)
     split = ds.tests["test"]
     table = model.items()
     out = []
@@ -64,6 +64,8 @@ def main(argv=None) -> None:
     p.add_argument("--budget-min", type=float, default=4.0)
     p.add_argument("--arms", default=",".join(ARMS))
     a = p.parse_args(argv)
+    if "types" not in a.arms.split(","):
+        p.error("--arms must include 'types' (every other arm is compared with it)")
     g = synth.generate(os.path.join(a.out, "log"), a.users, a.items, a.seed)
     arms = a.arms.split(",")
     for arm in arms:

@@ -269,6 +269,8 @@ def main(argv=None) -> None:
     p.add_argument("--bad-rows", action="store_true", help="insert one row of each kind of problem (CSV only)")
     p.add_argument("--image-dim", type=int, default=0, help="add an image_vector column of this width")
     a = p.parse_args(argv)
+    if a.bad_rows and a.format != "csv":
+        p.error("--bad-rows writes CSV rows: use it with --format csv")
     users = a.users or (max(1, round(a.events / 17.7)) if a.events else 5000)
     print(json.dumps(generate(a.out, users, a.items, a.seed, a.format, a.gzip, a.time_format, a.bad_rows,
                               a.image_dim)))

@@ -173,11 +173,15 @@ def open_table(path: str, required: Sequence[str], problems: Problems) -> Table:
         raise FileNotFoundError(f"{path}: no such file")
     stream = _open_binary(path)
     try:
-        head = stream.peek(65536)[:65536] if hasattr(stream, "peek") else b""
-    except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
-        raise InputError(path, 0, "binary_file", f"cannot read the file: {e}")
-    if not head.strip():
-        raise InputError(path, 0, "empty_file", "the file is empty")
-    if b"\x00" in head:
-        raise InputError(path, 0, "binary_file", "the file contains NUL bytes: it is not a CSV or JSON Lines text file")
-    return Table(path, _format_of(path, head), stream, problems, required)
+        head = stream.peek(65536)  # what the buffer holds (at least the first block): enough to sniff
+        if not head.strip():
+            raise InputError(path, 0, "empty_file", "the file is empty")
+        if b"\x00" in head:
+            raise InputError(path, 0, "binary_file", "the file contains NUL bytes: it is not a CSV or JSON Lines text file")
+        return Table(path, _format_of(path, head), stream, problems, required)  # reads the header
+    except (OSError, EOFError, zlib.error) as e:  # a gzip stream corrupt or cut within its first block
+        stream.close()
+        raise InputError(path, 1, "unreadable", f"cannot read the file: {e}") from e
+    except BaseException:
+        stream.close()
+        raise

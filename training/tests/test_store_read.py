@@ -14,7 +14,7 @@ CATALOG = ("item_id,title,category,brand,price,color\n"
            "A,Red Lipstick,Beauty > Makeup,Lumo,9.5,red\nB,Blue Mascara,,,,\nC,,,,,\n")
 
 
-def write(path, text, mode="w"):
+def write(path, text):
     if str(path).endswith(".gz"):
         with gzip.open(path, "wb") as f:
             f.write(text if isinstance(text, bytes) else text.encode())
@@ -149,3 +149,27 @@ def test_truncated_gzip_is_reported_not_a_traceback(tmp_path, catalog):
     with pytest.raises(InputError) as e:
         read_events(str(path), catalog.index, Problems())
     assert e.value.code == "unreadable" and e.value.line > 1
+
+
+def test_jsonl_values_of_the_wrong_kind_are_reported_not_a_traceback(tmp_path, catalog):
+    ev = write(tmp_path / "events.jsonl", "\n".join(json.dumps(r) for r in [
+        {"user_id": "u1", "item_id": "A", "timestamp": "2024-03-01T10:00:00Z", "event_type": "view"},
+        {"user_id": "u1", "item_id": "B", "timestamp": [1709287200], "event_type": "view"},
+        {"user_id": "u1", "item_id": "B", "timestamp": {"s": 1}, "event_type": "view"},
+        {"user_id": "u1", "item_id": "B", "timestamp": 1709287300, "event_type": ["click"]},
+        {"user_id": "u1", "item_id": "B", "timestamp": 1709287400, "event_type": {"t": 4}}]) + "\n")
+    p = Problems()
+    log = read_events(ev, catalog.index, p)
+    assert log.items.tolist() == [1]
+    assert codes(p) == [("bad_timestamp", 2), ("unknown_event_type", 2)]
+    assert [s.line for s in p.samples[(ev, "bad_timestamp")]] == [2, 3]
+
+
+def test_gzip_corrupt_from_its_first_block_is_unreadable(tmp_path, catalog):
+    full = bytearray(gzip.compress(b"user_id,item_id\n" + b"u1,A\n" * 100))
+    full[12:40] = b"\xff" * 28  # deflate data destroyed right after the header
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(bytes(full))
+    with pytest.raises(InputError) as e:
+        read_events(str(path), catalog.index, Problems())
+    assert e.value.code == "unreadable"
