@@ -6,15 +6,11 @@
 
 The model, optimizer and batches are train.py's (its preset for the data set, overridable with the same flags).
 ``--steps N`` runs the first N batches of a shuffled epoch (batches are shuffled, so they are a fair sample of the
-epoch's lengths) and scales to the epoch's batch count; ``--full`` runs every batch. Then, on a second sample of
-batches, each part of a step runs on its own (forward + backward, inputs detached) to give the breakdown:
-
-- data:       make_batches + collate (numpy -> tensors)
-- item tower: the item table (ID embeddings + text tower over titles), forward + backward
-- encoder:    history lookup + transformer blocks, forward + backward (attention core also on its own)
-- softmax:    logits against every item + cross-entropy, forward + backward
-- optimizer:  Adam step + zero_grad
-- other:      end-to-end step time minus the parts (autograd glue, Python)
+epoch's lengths) and scales to the epoch's batch count; ``--full`` runs every batch. Then ``torch.profiler``
+runs over ``--breakdown-steps`` more batches, and every operator's time goes to the part of the step it belongs to
+(a forward op to the module it runs in, a backward op to the forward op that made its autograd node), scaled to the
+measured step time: data (batching, collate), item tower, encoder (Linear + LayerNorm, attention, input and mask),
+softmax head, optimizer, other.
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ Threads: one pool of worker threads per core, not two.
 PyTorch runs its own ops (elementwise, reductions, LayerNorm, softmax) on its OpenMP intra-op pool and its matrix
 products in the BLAS library. Debian's PyTorch uses OpenBLAS built with pthreads: a second pool of threads that
 spin-wait after every product. With both pools at 2 threads on 2 cores, each small op waits for a core the other
-pool is spinning on: on the 2-core machine a Beauty training step took 229 ms that way against 82 ms with torch's
-pool at 1 thread and OpenBLAS at 2 (``python3 -m training.bench_epoch``, training/README.md "Profile"). So with a
+pool is spinning on: on the 2-core machine the old code's Beauty training step took 237 ms that way against 151 ms
+with torch's pool at 1 thread and OpenBLAS at 2 (``python3 -m training.bench_epoch``, training/README.md "Profile"). So with a
 pthreads OpenBLAS the products get the threads and torch's own ops run on the calling thread. Where BLAS shares
 torch's OpenMP pool (MKL, or an OpenMP OpenBLAS, as in pip wheels), ``torch.set_num_threads(n)`` alone is right.
 
