@@ -22,7 +22,14 @@ async function workerHeaps(browser: Browser): Promise<Map<string, number>> {
       if (m.id !== undefined) replies.get(m.id)?.(m.result);
     });
     for (const t of targetInfos.filter((x) => x.type === 'worker')) {
-      const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string };
+      let sessionId: string;
+      try {
+        ({ sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string });
+      } catch (error) {
+        // A worker that ended between the listing and the attach (dispose() terminating it) is not a live worker.
+        if (/No target with given id/.test(String(error))) continue;
+        throw error;
+      }
       const ask = (method: string) =>
         new Promise<unknown>((resolve) => {
           const id = next++;
