@@ -68,6 +68,16 @@ function readJson(path: string, problems: string[]): unknown {
 }
 
 /**
+ * training/train.py writes the PyTorch figures at the top (`valid`, `test`); the store command (training/store)
+ * writes them under `pytorch` beside its own int8 figures (`onnx`). Both read as train.py's layout.
+ */
+export function torchLayout(m: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const pt = m?.pytorch as Record<string, unknown> | undefined;
+  if (!m || !pt || typeof pt !== 'object' || m.test !== undefined) return m;
+  return { ...m, valid: pt.valid, test: pt.test };
+}
+
+/**
  * Read what exists in `dir`. Never throws for missing or broken files; they are listed in `problems` or left
  * undefined, so the report can say what is missing and which command makes it.
  *
@@ -78,7 +88,7 @@ export function readModelFolder(dir: string, verifyHashes = true): ModelFolder {
   const manifest = readJson(join(dir, 'manifest.json'), problems) as EvalManifest | undefined;
   // training/train.py writes metrics.json and model.pt in the run folder; the export may sit in <run>/artifacts.
   const runDir = existsSync(join(dir, 'metrics.json')) || !existsSync(join(dirname(dir), 'metrics.json')) ? dir : dirname(dir);
-  const torchMetrics = readJson(join(runDir, 'metrics.json'), problems) as Record<string, unknown> | undefined;
+  const torchMetrics = torchLayout(readJson(join(runDir, 'metrics.json'), problems) as Record<string, unknown> | undefined);
   const pyOnnxPath = join(runDir, 'onnx_metrics.int8.json');
   const pyOnnxMetrics = readJson(pyOnnxPath, problems) as Record<string, unknown> | undefined;
   const encoders: { int8?: string; fp32?: string } = {};

@@ -7,8 +7,9 @@
  *
  * Options: --dataset beauty|ml1m (repeatable; default both), --max-users N (first N users only),
  * --out PATH (default EVAL.md), --threads N (onnxruntime intra-op threads, default 2), --batch N (default 256),
- * --run NAME=DIR (training run folder for beauty, ml1m or beauty-cold; defaults training/out/NAME; its export
- * may be in DIR/artifacts; a run with only model.pt is exported into training/out/.eval-exports/ unless
+ * --run NAME=DIR (training run folder for beauty, ml1m or beauty-cold; defaults: the store command's
+ * training/out/store-beauty and training/out/store-ml1m, training/out/beauty-cold; a train.py run's export may be
+ * in DIR/artifacts; a run with only model.pt, or a store run, is exported into training/out/.eval-exports/ unless
  * --no-export). The shipped int8 Beauty model is read from public/models/beauty first.
  * Data: ../shared/datasets, or $LOCALSHELF_SHARED/datasets.
  */
@@ -87,17 +88,18 @@ async function main(): Promise<void> {
     const dirs = exportDirs(root, out(run), log, args.export);
     if (dirs[0]!.includes(EXPORT_CACHE)) {
       exportsMade.push(
-        `\`${relative(root, dirs[0]!)}\` was exported by this command from \`${run}/model.pt\` with ` +
+        `\`${relative(root, dirs[0]!)}\` was exported by this command from the run's \`model.pt\` with ` +
           '`python -m training.export --out` (the run folder had no export).',
       );
     }
     return dirs;
   };
   const howTo = (d: string) =>
-    `Produce it with \`/usr/bin/python3 -m training.train --dataset ${d} --out training/out/${d}\`, then ` +
-    `\`/usr/bin/python3 -m training.export --ckpt training/out/${d}/model.pt --out training/out/${d}/artifacts\`` +
-    (d === 'beauty' ? ' (and `--ship public/models/beauty` for the browser copy)' : '') +
-    '; or point `--run ' + d + '=DIR` at another run folder.';
+    `Produce it with \`/usr/bin/python3 -m training.store.convert ${d}\`, then the store command with its defaults, ` +
+    `\`/usr/bin/python3 -m training.store --events training/out/datasets/${d}/events.csv.gz --catalog ` +
+    `training/out/datasets/${d}/catalog.csv --out training/out/store-${d}\` (docs/own-data.md)` +
+    (d === 'beauty' ? ' (and `training.export --ckpt training/out/store-beauty.work/model.pt --ship public/models/beauty` for the browser copy)' : '') +
+    '; or point `--run ' + d + '=DIR` at another run folder (a training/train.py run works too).';
   const sections: DatasetSection[] = [];
   const summary: string[] = [];
 
@@ -108,8 +110,8 @@ async function main(): Promise<void> {
             key: 'beauty',
             title: 'Amazon Beauty',
             test: loadBeauty(shared, args.maxUsers),
-            int8Dirs: [out('public/models/beauty'), ...runDirs(args.runs.beauty ?? 'training/out/beauty')],
-            trainedDirs: runDirs(args.runs.beauty ?? 'training/out/beauty'),
+            int8Dirs: [out('public/models/beauty'), ...runDirs(args.runs.beauty ?? 'training/out/store-beauty')],
+            trainedDirs: runDirs(args.runs.beauty ?? 'training/out/store-beauty'),
             coldDirs: runDirs(args.runs['beauty-cold'] ?? 'training/out/beauty-cold'),
             target: 0.0531,
             howToMake: howTo('beauty'),
@@ -118,8 +120,8 @@ async function main(): Promise<void> {
             key: 'ml1m',
             title: 'MovieLens-1M',
             test: loadMl1m(shared, args.maxUsers),
-            int8Dirs: runDirs(args.runs.ml1m ?? 'training/out/ml1m'),
-            trainedDirs: runDirs(args.runs.ml1m ?? 'training/out/ml1m'),
+            int8Dirs: runDirs(args.runs.ml1m ?? 'training/out/store-ml1m'),
+            trainedDirs: runDirs(args.runs.ml1m ?? 'training/out/store-ml1m'),
             target: 0.1813,
             subsetTitles: {
               test_exact:

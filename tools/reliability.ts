@@ -52,6 +52,7 @@ const figures = (r: PwResult | undefined): string[] =>
 /** What each case shows, and the failure it keeps out (the spec's test titles carry the expected behaviour). */
 const CASES: { area: string; file: string; match: RegExp }[] = [
   { area: 'Storage', file: 'storage', match: /IndexedDB missing|newer schema|deleted by the page|quota exhausted/ },
+  { area: 'Storage', file: 'adapters', match: /quota exhausted while a new adapter/ },
   { area: 'Crashes', file: 'storage', match: /worker killed/ },
   { area: 'Crashes', file: 'adapters', match: /reloaded in the middle of an adapter swap/ },
   { area: 'Several tabs', file: 'tabs', match: /three tabs/ },

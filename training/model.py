@@ -236,7 +236,9 @@ class Encoder(nn.Module):
         length = item_vectors.shape[1]
         valid = (event_types > 0).to(item_vectors.dtype)  # [B, l]
         # positions are counted from the right (most recent = max_len-1), so trimming left padding changes nothing
-        x = item_vectors * self.scale + self.pos[self.cfg.max_len - length:] + self.event(event_types)
+        # the event embedding is in item-vector units (scaled with them): Adam moves every weight by ~lr a step, so an
+        # unscaled type embedding would move sqrt(dim) times slower than the items in x (it barely learned: EVAL.md)
+        x = (item_vectors + self.event(event_types)) * self.scale + self.pos[self.cfg.max_len - length:]
         x = self.drop(x) * valid.unsqueeze(-1)
         # allowed[q, k] = causal and key is real; a padding query sees itself so no softmax row is empty.
         # Float arithmetic on constant buffers only (onnxruntime has no bool EyeLike/Trilu kernels everywhere).

@@ -13,6 +13,7 @@ import type { ItemMatrix } from '../../workers/engine/item-matrix';
 import { scoreAll } from '../../workers/engine/score';
 import { SearchEngine, type SearchContext } from '../../workers/search/engine';
 import type { FusionWeights } from '../../workers/search/fuse';
+import { readFileUrl } from '../read-file-url';
 import { openStack, summarize, userVectors, type Stack } from './harness';
 import { documentFrequency, knownItemQuery } from './queries';
 import type { Metrics } from './tasks';
@@ -67,7 +68,7 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
     databaseName: 'eval',
     ort: ort as never,
     executionProvider: 'cpu',
-    fetchFile: () => Promise.reject(new Error('read from disk')),
+    fetchFile: readFileUrl,
     weights,
   });
   const base: SearchContext = { catalog: warmCatalog, matrix: subset(full, warmRows), userVector: async () => undefined };

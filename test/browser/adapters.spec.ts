@@ -266,3 +266,50 @@ test('the page reloaded in the middle of an adapter swap: afterwards exactly one
     await channel.close();
   }
 });
+
+test('the quota exhausted while a new adapter is stored: sync() rejects with QUOTA_EXCEEDED, the installed adapter stays active, the history is intact', async ({ shop, server }) => {
+  test.setTimeout(120_000);
+  const channel = await openChannel(beauty.binding);
+  // A 2 MB quota from the first visit on (Chromium 156 ignores an override set after this origin has stored an
+  // adapter): no room for the offline copies of the model files (~18 MB, skipped as documented), room for adapter
+  // v1 and a history that then fills it up.
+  const cdp = await shop.context().newCDPSession(shop);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2_000_000 });
+  try {
+    const v1 = liftAdapter(1, beauty.ids[5000]!);
+    await channel.publish(v1);
+    await start(shop, channel, 'adapter-quota', { initialDelayMs: 3_600_000, intervalMs: 3_600_000 });
+    expect(await shop.evaluate(() => window.shelf!.sync().then((r) => r.adapter?.version))).toBe(1);
+    await track(shop, NAILS);
+    const filled = await shop.evaluate(async (alreadyTracked) => {
+      // Random ids: IndexedDB compresses values, so repeated characters would barely use the quota.
+      const noise = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b % 36).toString(36)).join('');
+      let acknowledged = alreadyTracked;
+      let code = '';
+      for (let i = 0; i < 400 && !code; i++) {
+        const itemIds = Array.from({ length: 200 }, (_, j) => `${i}-${j}-${noise(240)}`);
+        await window.shelf!.track({ type: 'impression', itemIds }).then(
+          () => void acknowledged++,
+          (e: { code?: string }) => void (code = e.code ?? 'untyped'),
+        );
+      }
+      return { acknowledged, code };
+    }, NAILS.length);
+    expect(filled.code).toBe('QUOTA_EXCEEDED');
+
+    // v2 is a LoRA adapter on every projection plus an item bias (~150 kB): more than the room left.
+    const v2 = loraAdapter(2, beauty.ids[9000]!);
+    await channel.publish(v2);
+    const sync = await shop.evaluate(() => window.shelf!.sync().then((r) => `resolved v${r.adapter?.version}`, (e: { code?: string }) => e.code ?? 'untyped'));
+    console.log(`[adapter-quota] ${filled.acknowledged} events acknowledged before the quota ran out; sync of v2: ${sync}`);
+    expect(sync).toBe('QUOTA_EXCEEDED');
+    expect(await adapterVersion(shop)).toBe(1);
+    expectRanking(await recommend(shop), await beauty.recommend(NAILS, v1));
+    expect(await shop.evaluate(async () => (await window.shelf!.history.export()).length)).toBe(filled.acknowledged);
+    expect((await events(shop)).filter((e) => e.type === 'change').map((e) => e.version)).toEqual([1]);
+
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+    await channel.close();
+  }
+});

@@ -2,7 +2,7 @@
 ``<!-- store:end -->``, appended when absent; the rest of EVAL.md is left as it is).
 
     /usr/bin/python3 -m training.store.eval_section --beauty training/out/store-beauty --ml1m training/out/store-ml1m \
-        --study training/out/study-types --eval-md EVAL.md
+        --study training/out/study-types [--study training/out/study-types-s1 …] --eval-md EVAL.md
 """
 from __future__ import annotations
 
@@ -37,29 +37,47 @@ def generic_rows(runs: List[tuple]) -> List[str]:
     return out
 
 
+WHAT = {"types": "event types as input, every target weight 1 (the default)",
+        "types-weighted": "event types as input + target weights 1/1/2/3 (`--type-weights 1,1,2,3`)",
+        "ignore": "every event a view (`--event-types ignore`)"}
+
+
+def _diff(c: dict) -> str:
+    return f"{c['diff']:+.4f} [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]"
+
+
 def study_rows(s: dict) -> List[str]:
-    out = ["| arm | what | test NDCG@10 int8 | HR@10 int8 | training |", "|---|---|---:|---:|---|"]
-    what = {"types": "event types as input + target weights (default)", "types-unweighted":
-            "event types as input, all target weights 1", "ignore": "every event a view (`--event-types ignore`)"}
+    out = ["| arm | what | valid NDCG@10 (PyTorch, selection) | test NDCG@10 int8 | HR@10 int8 | training |",
+           "|---|---|---:|---:|---:|---|"]
     for arm, a in s["arms"].items():
         t = a["test_int8"]
-        out.append(f"| {arm} | {what.get(arm, arm)} | {_m(t)} | {_m(t, 'HR@10')} | {a['train']['epochs']} epochs, "
-                   f"{a['train']['cpu_seconds']:.0f} CPU-s |")
+        out.append(f"| {arm} | {WHAT.get(arm, arm)} | {a['valid']:.4f} | {_m(t)} | {_m(t, 'HR@10')} | "
+                   f"{a['train']['epochs']} epochs, {a['train']['cpu_seconds']:.0f} CPU-s |")
     base = next(iter(s["arms"].values()))["baselines"]
-    out += [f"| – | most popular / co-occurrence baselines | {base['popular']['NDCG@10']:.4f} / "
+    out += [f"| – | most popular / co-occurrence baselines | | {base['popular']['NDCG@10']:.4f} / "
             f"{base['cooccur']['NDCG@10']:.4f} | {base['popular']['HR@10']:.4f} / {base['cooccur']['HR@10']:.4f} | |", "",
-            "Paired per-user NDCG@10 differences (PyTorch checkpoints, history excluded; 95 % bootstrap interval over "
-            "test users), overall and by the true event type of the target:", "",
-            "| comparison | target | users | NDCG@10 | difference [95 % CI] |", "|---|---|---:|---|---|"]
+            f"Chosen on validation: **{s['chosen_on_validation']}**. Paired per-user NDCG@10 differences with ignoring "
+            "the types (PyTorch checkpoints, history excluded; 95 % bootstrap interval over test users), overall, by "
+            "the true type of the target, and by the type of the last step before it (where input types can matter):",
+            "", "| comparison | users | group | NDCG@10 | difference [95 % CI] |", "|---|---|---:|---|---|"]
     for k, v in s.items():
-        if k.startswith("types_vs_"):
-            for t, c in v.items():
-                out.append(f"| types vs {k[9:]} | {t} | {c['users']:,} | {c['a']:.4f} vs {c['b']:.4f} | "
-                           f"{c['diff']:+.4f} [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}] |")
+        if k.endswith("_vs_ignore"):
+            for g, c in v.items():
+                out.append(f"| {k[:-10]} vs ignore | {g} | {c['users']:,} | {c['a']:.4f} vs {c['b']:.4f} | {_diff(c)} |")
     return out
 
 
-def section(beauty: Optional[dict], ml1m: Optional[dict], study: Optional[dict], notes: List[str]) -> str:
+def replication_rows(studies: List[dict]) -> List[str]:
+    out = ["| log seed | events | types: valid / test int8 | ignore: valid / test int8 | paired test difference, all "
+           "users [95 % CI] |", "|---:|---:|---|---|---|"]
+    for s in studies:
+        a, b, c = s["arms"]["types"], s["arms"]["ignore"], s["types_vs_ignore"]["all"]
+        out.append(f"| {s['seed']} | {s['log']['event_rows']:,} | {a['valid']:.4f} / {_m(a['test_int8'])} | "
+                   f"{b['valid']:.4f} / {_m(b['test_int8'])} | {_diff(c)} |")
+    return out
+
+
+def section(beauty: Optional[dict], ml1m: Optional[dict], studies: List[dict], notes: List[str]) -> str:
     lines = [BEGIN, "## Train on your own store: the generic command", "",
              "Hand-run, figures from each run's `metrics.json` (`python3 -m training.store.eval_section`). Both data "
              "sets converted to the store format (`python3 -m training.store.convert beauty|ml1m`) and trained by "
@@ -71,14 +89,18 @@ def section(beauty: Optional[dict], ml1m: Optional[dict], study: Optional[dict],
     if runs:
         lines += generic_rows(runs) + [""]
     lines += [f"- {n}" for n in notes] + [""]
-    if study:
+    if studies:
+        study = studies[0]
         g = study["log"]
         lines += ["## Event types on a multi-behaviour log", "",
-                  f"A synthetic store (`python3 -m training.store.synth`, seed 0: {g['users']:,} shoppers, "
+                  f"A synthetic store (`python3 -m training.store.synth`, seed {study['seed']}: {g['users']:,} shoppers, "
                   f"{g['items']:,} items, {g['event_rows']:,} events; behaviour in the module's docstring) through the "
-                  f"same command three ways, {study['budget_min']} CPU-minutes each "
+                  f"same command, {study['budget_min']} CPU-minutes an arm "
                   "(`python3 -m training.store.study_types`). Leave-one-out; the target is each shopper's last step of "
                   "any type.", ""] + study_rows(study) + [""]
+        if len(studies) > 1:
+            lines += ["The main comparison again on other logs and initialisations (`--seed S --arms types,ignore`; "
+                      "the run-to-run spread of one arm is part of what this shows):", ""] + replication_rows(studies) + [""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -87,12 +109,13 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beauty")
     p.add_argument("--ml1m")
-    p.add_argument("--study")
+    p.add_argument("--study", action="append", default=[], help="a study_types --out folder (first: the main one)")
     p.add_argument("--note", action="append", default=[], help="a bullet under the generic-command table")
     p.add_argument("--eval-md", default="EVAL.md")
     a = p.parse_args(argv)
     load = lambda d, f="metrics.json": json.load(open(os.path.join(d, f))) if d else None  # noqa: E731
-    write_section(a.eval_md, section(load(a.beauty), load(a.ml1m), load(a.study, "study.json"), a.note), BEGIN, END)
+    studies = [load(d, "study.json") for d in a.study]
+    write_section(a.eval_md, section(load(a.beauty), load(a.ml1m), studies, a.note), BEGIN, END)
     print(f"wrote the store sections of {a.eval_md}")
 
 

@@ -1,8 +1,10 @@
 """Do event types help? The same synthetic multi-behaviour log (``synth.py``) through the store command three ways:
 
-- ``types``: event types as encoder input and target weights by type (the default),
-- ``types-unweighted``: types as input, every target weight 1 (``--type-weights 1,1,1,1``),
+- ``types-weighted``: event types as encoder input and target weights by type (``--type-weights 1,1,2,3``),
+- ``types``: types as input, every target weight 1 (``--type-weights 1,1,1,1``),
 - ``ignore``: every event a view, weight 1 (``--event-types ignore``): what a one-type pipeline would do.
+
+Each typed arm is compared with ``ignore``. The recipe's default is the arm with the best validation NDCG@10.
 
     /usr/bin/python3 -m training.store.study_types --out training/out/study-types --budget-min 4
 
@@ -26,7 +28,8 @@ from ..train import load_checkpoint
 from . import cli, synth
 from .events import EVENT_TYPES
 
-ARMS = {"types": [], "types-unweighted": ["--type-weights", "1,1,1,1"], "ignore": ["--event-types", "ignore"]}
+ARMS = {"types-weighted": ["--type-weights", "1,1,2,3"], "types": ["--type-weights", "1,1,1,1"],
+        "ignore": ["--event-types", "ignore"]}
 
 
 @torch.no_grad()
@@ -64,8 +67,9 @@ def main(argv=None) -> None:
     p.add_argument("--budget-min", type=float, default=4.0)
     p.add_argument("--arms", default=",".join(ARMS))
     a = p.parse_args(argv)
-    if "types" not in a.arms.split(","):
-        p.error("--arms must include 'types' (every other arm is compared with it)")
+    if "ignore" not in a.arms.split(",") or len(set(a.arms.split(","))) < 2 or any(
+            x not in ARMS for x in a.arms.split(",")):
+        p.error(f"--arms: a comma list of {', '.join(ARMS)} that includes 'ignore' (every arm is compared with it)")
     g = synth.generate(os.path.join(a.out, "log"), a.users, a.items, a.seed)
     arms = a.arms.split(",")
     for arm in arms:
@@ -76,29 +80,37 @@ def main(argv=None) -> None:
                            "--name", f"synth-{arm}"] + ARMS[arm])
             if rc:
                 raise SystemExit(rc)
-    res: dict = {"log": g, "budget_min": a.budget_min, "arms": {}}
+    res: dict = {"log": g, "seed": a.seed, "budget_min": a.budget_min, "arms": {}}
     ndcg = {}
     for arm in arms:
         m = json.load(open(os.path.join(a.out, arm, "metrics.json")))
-        res["arms"][arm] = {"test_int8": (m.get("onnx") or m["pytorch"])["test"], "train": m["train"],
+        res["arms"][arm] = {"valid": m["pytorch"]["valid"]["exclude_history"]["NDCG@10"],
+                            "test_int8": (m.get("onnx") or m["pytorch"])["test"], "train": m["train"],
                             "baselines": {k: m["baselines"][k]["exclude_history"] for k in ("popular", "cooccur")}}
         ndcg[arm] = user_ndcg(os.path.join(a.out, arm), arm != "ignore")
-    ds = data_mod.load("store:" + os.path.join(a.out, "types.work", "data"))
-    true_types = ds.tests["test"].target_types
+    res["chosen_on_validation"] = max(arms, key=lambda x: res["arms"][x]["valid"])
+    typed_arm = next(x for x in arms if x != "ignore")
+    split = data_mod.load("store:" + os.path.join(a.out, typed_arm + ".work", "data")).tests["test"]
+    last = np.array([t[-1] for t in split.types])
+    groups = {"all": np.ones(len(split.targets), bool)}
+    for t, name in enumerate(EVENT_TYPES, 1):  # by the target's true type, and by the last input's type
+        groups[f"target {name}"] = split.target_types == t
+    for t, name in enumerate(EVENT_TYPES, 1):
+        groups[f"after {name}"] = last == t
     rng = np.random.default_rng(0)
-    for other in [x for x in arms if x != "types"]:
-        cmp = {"all": paired(ndcg["types"], ndcg[other], rng)}
-        for t, name in enumerate(EVENT_TYPES, 1):
-            m = true_types == t
-            if m.sum() > 50:
-                cmp[name] = paired(ndcg["types"][m], ndcg[other][m], rng)
-        res[f"types_vs_{other}"] = cmp
+    for arm in [x for x in arms if x != "ignore"]:
+        res[f"{arm}_vs_ignore"] = {k: paired(ndcg[arm][m], ndcg["ignore"][m], rng) for k, m in groups.items()
+                                   if m.sum() > 50}
     with open(os.path.join(a.out, "study.json"), "w") as f:
         json.dump(res, f, indent=2, default=str)
+    for arm in arms:
+        print(f"{arm:18s} valid NDCG@10 {res['arms'][arm]['valid']:.4f}  test int8 "
+              f"{res['arms'][arm]['test_int8']['exclude_history']['NDCG@10']:.4f}")
+    print(f"chosen on validation: {res['chosen_on_validation']}")
     for k, v in res.items():
-        if k.startswith("types_vs_"):
+        if k.endswith("_vs_ignore"):
             for t, c in v.items():
-                print(f"{k:28s} {t:12s} users {c['users']:6d}  NDCG@10 {c['a']:.4f} vs {c['b']:.4f}  diff "
+                print(f"{k:28s} {t:18s} users {c['users']:6d}  NDCG@10 {c['a']:.4f} vs {c['b']:.4f}  diff "
                       f"{c['diff']:+.4f} [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]")
 
 

@@ -58,7 +58,6 @@ export class SearchEngine {
   #vectors: ItemMatrix | undefined;
   /** Row norms of the semantic index. */
   #norms: Float32Array;
-  #cos: Float32Array;
 
   private constructor(lexical: LexicalIndex, text: TextEncoder | undefined, info: SearchInfo, matrix: ItemMatrix, weights: FusionWeights, vectors?: ItemMatrix) {
     this.#lexical = lexical;
@@ -68,7 +67,6 @@ export class SearchEngine {
     this.#weights = weights;
     this.#vectors = vectors;
     this.#norms = rowNorms(vectors ?? matrix);
-    this.#cos = new Float32Array(matrix.rows);
   }
 
   static async open(o: OpenSearchOptions): Promise<SearchEngine> {
@@ -105,8 +103,9 @@ export class SearchEngine {
     let semantic: Float32Array | undefined;
     if (this.#semanticOn(ctx)) {
       const vector = await this.#text!.embed([r.query]);
-      if (this.#cos.length < ctx.matrix.rows) this.#cos = new Float32Array(ctx.matrix.rows);
-      semantic = cosineAll(this.#vectors ?? ctx.matrix, this.#norms, vector, this.#cos);
+      // A buffer of this call's own: the await for the user vector below lets another search run meanwhile, and a
+      // buffer shared between calls got the other query's scores (found with searches in flight on WebGPU).
+      semantic = cosineAll(this.#vectors ?? ctx.matrix, this.#norms, vector);
     }
     if (signal?.aborted) throw new LocalshelfError('ABORTED', 'search() was aborted', { cause: signal.reason });
     const user = r.personalize ? await ctx.userVector() : undefined;

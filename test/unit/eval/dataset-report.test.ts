@@ -106,3 +106,20 @@ describe('shipped model provenance', () => {
     for (const d of [shipped, run]) rmSync(d, { recursive: true });
   });
 });
+
+describe('store command layout', () => {
+  it('reads the PyTorch figures of a store run (metrics.json with `pytorch` and `onnx`) like a train.py run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'localshelf-store-'));
+    cpSync(fixture, dir, { recursive: true });
+    const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    const shifted = { ...m.test, exclude_history: { ...m.test.exclude_history, 'NDCG@10': 0.4321 } };
+    const store = { name: 'tiny', pytorch: { valid: m.valid, test: shifted }, onnx: { test: m.test }, train: m.train };
+    writeFileSync(join(dir, 'metrics.json'), JSON.stringify(store));
+    const spec: DatasetSpec = { key: 'beauty', title: 'Tiny', test, int8Dirs: [dir], trainedDirs: [dir], target: 0.5, howToMake: '' };
+    const section = await evaluateDataset(spec, settings);
+    const torch = section.tables[0]!.variants.find((v) => v.label === 'PyTorch (training)');
+    expect(torch?.excluded.ndcg[10]).toBe(0.4321);
+    expect(section.notes.join('\n')).not.toMatch(/Missing\*\*: .*metrics\.json/);
+    rmSync(dir, { recursive: true });
+  });
+});

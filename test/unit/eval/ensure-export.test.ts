@@ -29,4 +29,22 @@ describe('exportDirs', () => {
     expect(exportDirs(root, run, () => {}, false)).toEqual([join(run, 'artifacts'), run]);
     rmSync(root, { recursive: true });
   });
+
+  it('exports a store-command run from the checkpoint in the work folder its metrics.json names', () => {
+    const root = mkdtempSync(join(tmpdir(), 'localshelf-exp-'));
+    const run = join(root, 'store-run');
+    mkdirSync(join(root, 'store-run.work'), { recursive: true });
+    mkdirSync(run);
+    writeFileSync(join(run, 'manifest.json'), '{}'); // the int8 model folder the command wrote, no fp32
+    writeFileSync(join(run, 'metrics.json'), JSON.stringify({ work: 'store-run.work', pytorch: { test: {} } }));
+    writeFileSync(join(root, 'store-run.work', 'model.pt'), '');
+    const log: string[] = [];
+    exportDirs(root, run, (l) => log.push(l), true, '/nonexistent/python');
+    expect(log.join('\n')).toMatch(/exporting .*store-run\.work\/model\.pt/);
+    writeFileSync(join(run, 'encoder.fp32.onnx'), ''); // a full export already there: nothing to do
+    const quiet: string[] = [];
+    expect(exportDirs(root, run, (l) => quiet.push(l), true, '/nonexistent/python')).toEqual([join(run, 'artifacts'), run]);
+    expect(quiet).toEqual([]);
+    rmSync(root, { recursive: true });
+  });
 });

@@ -77,6 +77,21 @@ describe('SearchEngine', () => {
     expect(off.items.map((i) => i.id)).toEqual(plain.items.map((i) => i.id));
   });
 
+  it('two searches in flight: each keeps its own semantic scores while it waits for the user vector', async () => {
+    const user = new Float32Array(manifest.dim).fill(0.1);
+    const alone = await engine.search('lip gloss', { k: 10 }, ctx(matrix, catalog, user));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The first search waits for its user vector (as behind a recommend() in the worker) while another query runs.
+    const slow: SearchContext = { ...ctx(matrix, catalog, user), userVector: async () => (await gate, { vector: user, used: 3 }) };
+    const first = engine.search('lip gloss', { k: 10 }, slow);
+    const other = await engine.search('shampoo', { k: 10 }, ctx(matrix, catalog, user));
+    release();
+    const together = await first;
+    expect(together.items.map((i) => [i.id, i.why.semantic])).toEqual(alone.items.map((i) => [i.id, i.why.semantic]));
+    expect(other.items[0]!.id).not.toBe(alone.items[0]!.id);
+  });
+
   it('adds products at run time: embedded, searchable, and rows in the item matrix', async () => {
     const e = await open({ databaseName: 'unit-add' });
     const grown = await e.addItems([{ id: 'NEW-1', title: 'Moonpetal Overnight Lip Sleeping Mask', text: 'hanbang ginseng' }], ctx());
