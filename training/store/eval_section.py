@@ -59,7 +59,7 @@ def study_rows(s: dict) -> List[str]:
             f"Chosen on validation: **{s['chosen_on_validation']}**. Paired per-user NDCG@10 differences with ignoring "
             "the types (PyTorch checkpoints, history excluded; 95 % bootstrap interval over test users), overall, by "
             "the true type of the target, and by the type of the last step before it (where input types can matter):",
-            "", "| comparison | users | group | NDCG@10 | difference [95 % CI] |", "|---|---|---:|---|---|"]
+            "", "| comparison | group | users | NDCG@10 | difference [95 % CI] |", "|---|---|---:|---|---|"]
     for k, v in s.items():
         if k.endswith("_vs_ignore"):
             for g, c in v.items():
