@@ -24,6 +24,7 @@ import { buildFreshApp } from '../test/consumer/fresh-app';
 import { freshAppSizes, measureSizes } from './sizes';
 import { gpuSuite, openBench, recommendSuite, searchSuite, startupSuite, trackAndHistorySuite, type Ctx } from './suites';
 import { writeSyntheticModel } from './synthetic-model';
+import { withKeptSections } from '../tools/lib/kept-sections';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const out = join(repo, 'bench/out');
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 1));
     const target = quick ? join(out, 'BENCHMARKS.quick.md') : join(repo, 'BENCHMARKS.md');
-    writeFileSync(target, writeReport(results));
+    writeFileSync(target, quick ? writeReport(results) : withKeptSections(writeReport(results), target));
     log(`wrote ${target} (load average now ${results.loadEnd.join(' ')})`);
   } finally {
     await browser.close();

@@ -20,6 +20,7 @@ import { evaluateDataset, type DatasetSpec } from './dataset-report';
 import { EXPORT_CACHE, exportDirs } from './ensure-export';
 import { hasShared, loadBeauty, loadMl1m, repoRoot, sharedRoot } from './datasets';
 import { renderReport, type DatasetSection } from './report';
+import { withKeptSections } from '../tools/lib/kept-sections';
 
 interface Args {
   datasets: ('beauty' | 'ml1m')[];
@@ -153,22 +154,6 @@ async function main(): Promise<void> {
   });
   writeFileSync(args.out, withKeptSections(md, args.out));
   log(`wrote ${relative(process.cwd(), args.out) || args.out} in ${seconds.toFixed(0)} s`);
-}
-
-/**
- * Other tools own marked sections of EVAL.md (`<!-- name:begin -->` … `<!-- name:end -->`: search, freshness).
- * Carry them over from the file being replaced, so regenerating this report never drops them.
- */
-function withKeptSections(md: string, path: string): string {
-  let previous = '';
-  try {
-    previous = readFileSync(path, 'utf8');
-  } catch {
-    return md;
-  }
-  const kept = [...previous.matchAll(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->/g)].map((m) => m[0]);
-  const fresh = kept.filter((block) => !md.includes(block.slice(0, block.indexOf('-->') + 3)));
-  return fresh.length ? `${md.trimEnd()}\n\n${fresh.join('\n\n')}\n` : md;
 }
 
 main().catch((e: unknown) => {
