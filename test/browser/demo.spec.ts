@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { cardIds, expect, HOME, manifest, MODEL_NAME, test } from './demo-fixtures';
 import { CHROMIUM_ARGS } from '../../playwright.config';
@@ -20,6 +21,7 @@ test.use({
   launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--disable-features=AutofillServerCommunication'] },
 });
 
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const NAILS = /nail|polish|lacquer|manicure|cuticle|pedicure/i;
 
 /** Waits for the "Recommended for you" shelf to be filled from the recommender and returns its product ids. */
@@ -122,6 +124,22 @@ test('a shopper searches, opens products, adds to cart, reloads, and sees, expor
   expect(await cardIds(page.getByTestId('recently-viewed'))).toEqual([picked[2]!.id, picked[1]!.id, picked[0]!.id]);
   await expect(page.getByTestId('cart-count')).toHaveText('1');
   await shot(page, '06-home-after-reload');
+
+  // A category page: the shopper's own ranking, filtered in the worker to the category (rules.where on the
+  // catalog's `category` path): a full shelf of hair products for a shopper who has only looked at nails.
+  if (MODEL_NAME === 'beauty') {
+    const catalog = JSON.parse(readFileSync(`${repo}/public/models/beauty/catalog.json`, 'utf8')) as { items: { id: string; category?: string }[] };
+    const categoryOf = new Map(catalog.items.map((i) => [i.id, i.category]));
+    await page.locator('nav.chips a.chip', { hasText: 'Hair' }).click();
+    const hair = page.getByTestId('shelf-category');
+    await expect(hair).toHaveAttribute('data-source', 'personal', { timeout: 90_000 });
+    const hairIds = await cardIds(hair);
+    expect(hairIds).toHaveLength(6);
+    expect(hairIds.map((id) => categoryOf.get(id))).toEqual(Array(6).fill('Beauty > Hair'));
+    await expect(hair.locator('.lead')).toContainText('Because you viewed');
+    await shot(page, '06b-category-shelf');
+    await page.locator('a.logo').click();
+  }
 
   // Check out: the purchase is recorded and the bought product is not recommended any more.
   await page.getByTestId('nav-cart').click();

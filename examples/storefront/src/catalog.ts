@@ -31,6 +31,17 @@ export function categorize(title: string): Category {
   return CATEGORY_RULES.find(([, re]) => re.test(title))?.[0] ?? 'Beauty';
 }
 
+/** The category as a catalog path (the model's catalog.json holds it: tools/categorize-catalog.ts). */
+export function categoryPath(category: Category): string {
+  return category === 'Beauty' ? 'Beauty' : `Beauty > ${category}`;
+}
+
+/** The `category` attribute of catalog.json back to a category; a path this shop does not know: from the title. */
+function fromPath(path: unknown, title: string): Category {
+  const last = typeof path === 'string' ? path.split('>').at(-1)!.trim() : '';
+  return (CATEGORIES as readonly string[]).includes(last) ? (last as Category) : categorize(title);
+}
+
 /** FNV-1a: a stable small hash for illustrative prices and product art colours. */
 export function hash(text: string): number {
   let x = 0x811c9dc5;
@@ -53,11 +64,11 @@ export class Catalog {
   readonly products: Product[];
   readonly #byId = new Map<string, Product>();
 
-  constructor(items: { id: string; title?: string; popularity?: number }[]) {
+  constructor(items: { id: string; title?: string; popularity?: number; category?: string }[]) {
     this.products = items.map((item) => {
       const title = decodeEntities(item.title ?? '').trim() || `Untitled product ${item.id}`;
       const h = hash(item.id);
-      return { id: item.id, title, popularity: item.popularity ?? 0, category: categorize(title), priceCents: 399 + (h % 46) * 100 + (h % 2 ? 99 : 50) };
+      return { id: item.id, title, popularity: item.popularity ?? 0, category: fromPath(item.category, title), priceCents: 399 + (h % 46) * 100 + (h % 2 ? 99 : 50) };
     });
     for (const p of this.products) this.#byId.set(p.id, p);
   }

@@ -2,8 +2,8 @@
  * The "Recommended for you" shelf and the product page's related shelf: both ask the on-device recommender and
  * say, in plain words, what the picks are based on.
  */
-import type { Recommendation } from 'localshelf';
-import type { Product } from '../catalog';
+import type { Recommendation, Rules } from 'localshelf';
+import { categoryPath, type Category, type Product } from '../catalog';
 import { h, replace, type Child } from '../dom';
 import { recentItems, shortTitle } from '../explain';
 import type { Shop } from '../shop';
@@ -19,6 +19,8 @@ interface ShelfOptions {
   slot: string;
   /** The product page's shelf: `related(productId)` instead of `recommend()`. */
   relatedTo?: string;
+  /** Only products with these catalog attributes (`rules.where`, applied in the worker after full scoring). */
+  where?: Rules['where'];
 }
 
 interface Shelf {
@@ -43,7 +45,7 @@ async function recommend(shop: Shop, options: ShelfOptions): Promise<Shelf> {
   const exclude = [...options.exclude, ...recent.slice(0, options.excludeRecent ?? 0).map((p) => p.id)];
   const result = options.relatedTo
     ? await recommender.related(options.relatedTo, { k: options.k, exclude, slot: options.slot, omit: 'history' })
-    : await recommender.recommend({ k: options.k, exclude, slot: options.slot, rules: { diversity: { lambda: 0.8 } } });
+    : await recommender.recommend({ k: options.k, exclude, slot: options.slot, rules: options.where ? { where: options.where } : { diversity: { lambda: 0.8 } } });
   const items = result.items.filter((item) => shop.catalog.get(item.id));
   const source = 'source' in result ? result.source : result.mode;
   const historyUsed = 'historyUsed' in result ? result.historyUsed : 1;
@@ -118,6 +120,26 @@ export function relatedShelf(shop: Shop, product: Product): HTMLElement {
     { k: 6, exclude: [product.id, ...shop.cart.ids], slot: 'product-page', relatedTo: product.id },
     () => [`What shoppers looked at next after ${shortTitle(product.title)}, worked out on this device.`],
     'Popular with shoppers right now.',
+  );
+  return shelf;
+}
+
+/**
+ * Category page shelf: the shopper's own ranking, filtered in the worker to the category (`rules.where` on the
+ * catalog's `category` path), so it holds `k` products whenever the category has that many.
+ */
+export function categoryShelf(shop: Shop, category: Category): HTMLElement {
+  const lead = h('span');
+  const body = h('div');
+  const shelf = section({ id: 'shelf-category', title: `Recommended for you in ${category}`, lead }, body);
+  const where = { category: category === 'Beauty' ? 'Beauty' : { prefix: categoryPath(category) } };
+  fill(
+    shop,
+    body,
+    lead,
+    { k: 6, exclude: shop.cart.ids, slot: 'category', where },
+    (recent) => [...becauseYouViewed(recent), ` (only ${category.toLowerCase()}).`],
+    `Popular ${category.toLowerCase()} right now. Browse a few products and this shelf becomes yours.`,
   );
   return shelf;
 }

@@ -4,6 +4,7 @@ import { h, replace } from '../dom';
 import { searchProducts } from '../search';
 import type { Shop } from '../shop';
 import { productGrid, section, skeletonGrid } from './cards';
+import { categoryShelf } from './recommended';
 
 const RESULTS = 48;
 
@@ -26,5 +27,10 @@ export function categoryView(shop: Shop, name: string): HTMLElement {
   const category = (CATEGORIES as readonly string[]).includes(name) ? (name as Category) : undefined;
   if (!category) return h('div', { class: 'page' }, h('p', { class: 'empty' }, `No category called “${name}”.`));
   const products = shop.catalog.bestsellers(RESULTS, category);
-  return h('div', { class: 'page' }, section({ id: 'category', title: category, lead: `The ${products.length} most reviewed ${category.toLowerCase()} products.` }, productGrid(products, 'category')));
+  return h(
+    'div',
+    { class: 'page' },
+    categoryShelf(shop, category),
+    section({ id: 'category', title: `Most reviewed in ${category}`, lead: `The ${products.length} most reviewed ${category.toLowerCase()} products.` }, productGrid(products, 'category')),
+  );
 }
