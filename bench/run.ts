@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 1));
     const target = quick ? join(out, 'BENCHMARKS.quick.md') : join(repo, 'BENCHMARKS.md');
-    writeFileSync(target, quick ? writeReport(results) : withKeptSections(writeReport(results), target));
+    writeFileSync(target, withKeptSections(writeReport(results), target));
     log(`wrote ${target} (load average now ${results.loadEnd.join(' ')})`);
   } finally {
     await browser.close();

@@ -307,7 +307,6 @@ test('the quota exhausted while a new adapter is stored: sync() rejects with QUO
     expectRanking(await recommend(shop), await beauty.recommend(NAILS, v1));
     expect(await shop.evaluate(async () => (await window.shelf!.history.export()).length)).toBe(filled.acknowledged);
     expect((await events(shop)).filter((e) => e.type === 'change').map((e) => e.version)).toEqual([1]);
-
   } finally {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
     await channel.close();

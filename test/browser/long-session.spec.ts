@@ -98,6 +98,7 @@ test(`${CALLS} recommend() and ${CALLS} track() calls: page and worker heaps fla
   const ms = await run(CALLS - warm, warm);
   const after = await heaps();
   const listenersAfter = await listeners();
+  await pageCdp.detach();
   expect(listenersAfter).toBe(listenersBefore);
   expect((await workerHeaps(browser)).size).toBe(1);
   const growth = { page: after.page - before.page, worker: after.worker - before.worker };
