@@ -18,9 +18,9 @@ def test_study_section_names_the_choice_and_every_replication():
     assert "Chosen on validation: **types**" in text
     assert "| types vs ignore | after purchase | 7 | 0.2000 vs 0.1980 | +0.0020 [+0.0010, +0.0030] |" in text
     assert "| 1 | 1,235 | 0.1400 / 0.1500 | 0.1450 / 0.1550 | -0.0010 [-0.0020, +0.0000] |" in text
-    assert "seed 0:" in text
+    assert "seed 0:" in text and "| log seed |" in text
 
 
 def test_one_study_has_no_replication_table():
     text = section(None, None, [_study(0, 0.16, 0.15, 0.002)], [])
-    assert "other logs and initialisations" not in text
+    assert "other logs and initialisations" not in text and "| log seed |" not in text
