@@ -40,7 +40,7 @@ from .model import Recommender
 from .train import collate, make_batches
 
 MAGIC = b"LSAD"
-FORMAT_VERSION = 1
+FORMAT_VERSIONS = (1, 2)
 ALIGN = 64
 MAX_HEADER = 1 << 20
 
@@ -50,7 +50,7 @@ class LoraAdapter(nn.Module):
     """The trainable part: A/B per adapted projection (all of ``encoder.lora_targets()`` by default) + item bias."""
 
     def __init__(self, model: Recommender, rank: Optional[int] = None, targets: Optional[Sequence[str]] = None,
-                 item_bias: bool = True, seed: int = 0):
+                 item_bias: bool = True, seed: int = 0, item_rows: bool = False):
         super().__init__()
         self.rank = int(rank or model.cfg.lora_rank)
         self.num_items = model.cfg.num_items
@@ -70,6 +70,14 @@ class LoraAdapter(nn.Module):
             self.A.append(nn.Parameter(torch.randn(self.rank, m.in_features, generator=g) / math.sqrt(m.in_features)))
             self.B.append(nn.Parameter(torch.zeros(m.out_features, self.rank)))
         self.item_bias = nn.Parameter(torch.zeros(self.num_items)) if item_bias else None
+        # item-table update (training/update.py): a trainable delta per item row, zeros at start (= the base)
+        self.item_delta = nn.Parameter(torch.zeros(self.num_items, model.cfg.dim)) if item_rows else None
+
+    def table(self, base: torch.Tensor) -> torch.Tensor:
+        """The item table this adapter runs on: ``base`` [N+1, D], plus the row deltas when it has them."""
+        if self.item_delta is None:
+            return base
+        return base + torch.cat([self.item_delta.new_zeros(1, base.shape[1]), self.item_delta])
 
     def lora(self) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
         return {n: (a, b) for n, a, b in zip(self.targets, self.A, self.B)}
@@ -106,6 +114,8 @@ def frozen_table(model: Recommender) -> torch.Tensor:
 def user_vectors(model: Recommender, table: torch.Tensor, seqs: torch.Tensor,
                  adapter: Optional[LoraAdapter] = None) -> torch.Tensor:
     lora = adapter.lora() if adapter is not None else None
+    if adapter is not None:
+        table = adapter.table(table)
     return model.encoder(table[seqs], (seqs > 0).long(), lora)[:, -1]
 
 
@@ -119,10 +129,11 @@ def evaluate_with_adapter(model: Recommender, split: data_mod.EvalSet, adapter: 
         adapter.eval()
     table = frozen_table(model) if table is None else table
     bias = adapter.bias_row() if adapter is not None else None
+    scored = adapter.table(table) if adapter is not None else table
     if bias is None:
-        return evaluate(lambda s: user_vectors(model, table, s, adapter), table, split.histories, split.targets,
+        return evaluate(lambda s: user_vectors(model, table, s, adapter), scored, split.histories, split.targets,
                         model.cfg.max_len)
-    items = torch.cat([table, bias.unsqueeze(1)], 1)
+    items = torch.cat([scored, bias.unsqueeze(1)], 1)
     ones = torch.ones(1)
     return evaluate(lambda s: torch.cat([user_vectors(model, table, s, adapter), ones.expand(len(s), 1)], 1),
                     items, split.histories, split.targets, model.cfg.max_len)
@@ -166,6 +177,7 @@ def collate_weighted(examples: Sequence[Tuple[np.ndarray, int]], context_weight:
 def adapter_loss(model: Recommender, table: torch.Tensor, adapter: LoraAdapter, inp: torch.Tensor,
                  tgt: torch.Tensor, weight: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, float]:
     """Summed (weighted) full-softmax cross-entropy over the targets, and the total weight."""
+    table = adapter.table(table)
     h = model.encoder(table[inp], (inp > 0).long(), adapter.lora())
     sel = tgt > 0
     logits = h[sel] @ table[1:].t()
@@ -182,7 +194,8 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
                   lr: float = 2e-3, batch_size: int = 128, epochs: int = 50, max_steps: int = 0,
                   time_budget_min: float = 3.0, threads: int = 1, eval_every: int = 1, patience: int = 3,
                   bias_l2: float = 0.0, dropout: Optional[bool] = True, seed: int = 0, context_weight: float = 0.0,
-                  log: Optional[Callable[[dict], None]] = None) -> Tuple[LoraAdapter, dict]:
+                  log: Optional[Callable[[dict], None]] = None, targets: Optional[Sequence[str]] = None,
+                  item_rows: bool = False, delta_l2: float = 0.0) -> Tuple[LoraAdapter, dict]:
     """Fits a LoRA adapter (+ item bias) on the later items with the base frozen; returns the best adapter by
     validation NDCG@10 (history excluded), or the last one without ``valid``. ``dropout``: keep the base's dropout
     active while training (the base trained with it). ``context_weight`` > 0 also trains on the earlier positions of
@@ -193,14 +206,14 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
     rng = np.random.default_rng(seed)
     freeze(model)
     table = frozen_table(model)
-    adapter = LoraAdapter(model, rank=rank, item_bias=item_bias, seed=seed)
+    adapter = LoraAdapter(model, rank=rank, item_bias=item_bias, seed=seed, targets=targets, item_rows=item_rows)
     opt = torch.optim.Adam(adapter.parameters(), lr=lr, betas=(0.9, 0.98))
     examples = later_examples(train_seqs, later, model.cfg.max_len)
     lengths = np.array([len(w) for w, _ in examples])
     say = log or (lambda rec: None)
     say({"event": "adapter-start", "examples": len(examples), "targets": int(sum(k for _, k in examples)),
          "rank": adapter.rank, "lora_targets": len(adapter.targets), "item_bias": item_bias, "lr": lr,
-         "context_weight": context_weight})
+         "context_weight": context_weight, "item_rows": item_rows, "delta_l2": delta_l2})
     t0, c0 = time.time(), time.process_time()
     best: Tuple[float, Optional[dict], int] = (-1.0, None, 0)
     bad, step, epoch, stop = 0, 0, 0, False
@@ -223,6 +236,8 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
             obj = loss / max(n, 1)
             if bias_l2 and adapter.item_bias is not None:
                 obj = obj + bias_l2 * adapter.item_bias.pow(2).sum()
+            if delta_l2 and adapter.item_delta is not None:
+                obj = obj + delta_l2 * adapter.item_delta.pow(2).sum()
             obj.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
@@ -261,9 +276,22 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
 
 
 # ------------------------------------------------------------------------------------------------ .lsad I/O ---
+DTYPES = {"float32": np.dtype("<f4"), "int8": np.dtype("i1"), "int32": np.dtype("<i4")}
+ITEM_TENSORS = ("items.rows", "items.q", "items.scale", "items.removed")
+
+
+def _dtype_name(a: np.ndarray) -> str:
+    for name, dt in DTYPES.items():
+        if a.dtype == dt or (a.dtype.kind == dt.kind and a.dtype.itemsize == dt.itemsize):
+            return name
+    raise ValueError(f"dtype {a.dtype} is not one of {sorted(DTYPES)}")
+
+
 def encode_lsad(version: int, base_sha: str, rank: int, tensors: Sequence[Tuple[str, np.ndarray]],
-                meta: Optional[Dict[str, str]] = None) -> bytes:
-    """docs/adapter-format.md: preamble, canonical-JSON header, zero padding to 64, 64-aligned float32 payloads."""
+                meta: Optional[Dict[str, str]] = None, extra: Optional[dict] = None) -> bytes:
+    """docs/adapter-format.md: preamble, canonical-JSON header, zero padding to 64, 64-aligned payloads. Format version
+    1 when every tensor is float32 and there is no ``extra`` header field, else 2 (int8 / int32 tensors, the item-table
+    fields ``baseItems`` and ``newItems``)."""
     if not (isinstance(version, int) and version > 0):
         raise ValueError("adapterVersion must be a positive integer")
     if len(base_sha) != 64 or any(c not in "0123456789abcdef" for c in base_sha):
@@ -272,10 +300,12 @@ def encode_lsad(version: int, base_sha: str, rank: int, tensors: Sequence[Tuple[
         raise ValueError("an adapter needs at least one tensor")
     entries, off, arrays = [], 0, []
     for name, a in tensors:
-        a = np.ascontiguousarray(a, dtype="<f4")
-        if not np.all(np.isfinite(a)):
+        a = np.asarray(a)
+        dtype = _dtype_name(a) if a.dtype.kind in "iu" else "float32"
+        a = np.ascontiguousarray(a, dtype=DTYPES[dtype])
+        if dtype == "float32" and not np.all(np.isfinite(a)):
             raise ValueError(f"tensor {name} has NaN or Inf")
-        entries.append({"name": name, "dtype": "float32", "shape": [int(d) for d in a.shape], "offset": off,
+        entries.append({"name": name, "dtype": dtype, "shape": [int(d) for d in a.shape], "offset": off,
                         "length": int(a.nbytes)})
         arrays.append(a)
         off = (off + a.nbytes + ALIGN - 1) // ALIGN * ALIGN
@@ -284,13 +314,18 @@ def encode_lsad(version: int, base_sha: str, rank: int, tensors: Sequence[Tuple[
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
             raise ValueError("meta values must be strings")
         header_obj["meta"] = dict(meta)
-    # canonical JSON (sorted keys, no whitespace, ASCII-safe here: names and meta are ours) like encodeAdapter
+    for k, v in (extra or {}).items():
+        if k in header_obj:
+            raise ValueError(f"extra header field {k} clashes with a format field")
+        header_obj[k] = v
+    fmt = 1 if not extra and all(e["dtype"] == "float32" for e in entries) else 2
+    # canonical JSON (sorted keys, no whitespace) like encodeAdapter
     header = json.dumps(header_obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
     if len(header) > MAX_HEADER:
         raise ValueError("header over 1 MiB")
     start = (12 + len(header) + ALIGN - 1) // ALIGN * ALIGN
     buf = bytearray(start + entries[-1]["offset"] + entries[-1]["length"])
-    buf[0:12] = MAGIC + struct.pack("<II", FORMAT_VERSION, len(header))
+    buf[0:12] = MAGIC + struct.pack("<II", fmt, len(header))
     buf[12:12 + len(header)] = header
     for e, a in zip(entries, arrays):
         buf[start + e["offset"]:start + e["offset"] + e["length"]] = a.tobytes()
@@ -298,8 +333,8 @@ def encode_lsad(version: int, base_sha: str, rank: int, tensors: Sequence[Tuple[
 
 
 def write_lsad(path: str, version: int, base_sha: str, rank: int, tensors: Sequence[Tuple[str, np.ndarray]],
-               meta: Optional[Dict[str, str]] = None) -> int:
-    blob = encode_lsad(version, base_sha, rank, tensors, meta)
+               meta: Optional[Dict[str, str]] = None, extra: Optional[dict] = None) -> int:
+    blob = encode_lsad(version, base_sha, rank, tensors, meta, extra)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
         f.write(blob)
@@ -316,7 +351,7 @@ def parse_lsad(blob: bytes, manifest: Optional[dict] = None) -> Tuple[dict, Dict
     if blob[:4] != MAGIC:
         bad("bad-magic")
     version, hlen = struct.unpack("<II", blob[4:12])
-    if version != FORMAT_VERSION:
+    if version not in FORMAT_VERSIONS:
         bad("unsupported-version", str(version))
     if hlen > MAX_HEADER:
         bad("bad-header", "header over 1 MiB")
@@ -339,7 +374,7 @@ def parse_lsad(blob: bytes, manifest: Optional[dict] = None) -> Tuple[dict, Dict
         r = manifest["lora"]["rank"]
         if header["rank"] != r:
             bad("shape-mismatch", f"rank {header['rank']} != {r}")
-        spec = {"item_bias": [manifest["numItems"]]}
+        spec = {"item_bias": [manifest["numItems"] + len(header.get("newItems") or [])]}
         for t in manifest["lora"]["targets"]:
             spec[f"lora.{t['name']}.A"] = [r, t["in"]]
             spec[f"lora.{t['name']}.B"] = [t["out"], r]
@@ -347,12 +382,15 @@ def parse_lsad(blob: bytes, manifest: Optional[dict] = None) -> Tuple[dict, Dict
     spans = []
     for e in header["tensors"]:
         name = e.get("name")
-        if not isinstance(name, str) or e.get("dtype") != "float32" or not isinstance(e.get("shape"), list):
+        dtype = DTYPES.get(e.get("dtype")) if version == 2 else (DTYPES["float32"] if e.get("dtype") == "float32" else None)
+        if not isinstance(name, str) or dtype is None or not isinstance(e.get("shape"), list):
             bad("bad-tensor", str(name))
         shape = e["shape"]
-        if not all(isinstance(d, int) and d > 0 for d in shape) or e.get("length") != 4 * int(np.prod(shape)):
+        if not all(isinstance(d, int) and d > 0 for d in shape) or e.get("length") != dtype.itemsize * int(np.prod(shape)):
             bad("bad-tensor", f"{name} shape/length")
-        if spec is not None:
+        if spec is not None and name in ITEM_TENSORS:
+            pass  # item-table tensors: shapes checked against each other below
+        elif spec is not None:
             if name not in spec:
                 bad("unknown-tensor", name)
             if list(shape) != spec[name]:
@@ -367,10 +405,10 @@ def parse_lsad(blob: bytes, manifest: Optional[dict] = None) -> Tuple[dict, Dict
         if start + off + e["length"] > len(blob):
             bad("out-of-bounds", name)
         spans.append((off, off + e["length"]))
-        arr = np.frombuffer(blob, dtype="<f4", count=e["length"] // 4, offset=start + off).reshape(shape).copy()
-        if not np.all(np.isfinite(arr)):
+        arr = np.frombuffer(blob, dtype=dtype, count=e["length"] // dtype.itemsize, offset=start + off).reshape(shape).copy()
+        if dtype.kind == "f" and not np.all(np.isfinite(arr)):
             bad("non-finite", name)
-        out[name] = arr.astype(np.float32)
+        out[name] = arr
     spans.sort()
     for (a0, a1), (b0, _) in zip(spans, spans[1:]):
         if b0 < a1:
@@ -393,9 +431,10 @@ def export_adapter(adapter: LoraAdapter, path: str, base_sha: str, version: int 
     return write_lsad(path, version, base_sha, adapter.rank, adapter.tensors(), meta)
 
 
-def load_adapter_tensors(model: Recommender, tensors: Dict[str, np.ndarray]) -> LoraAdapter:
-    """A LoraAdapter holding the tensors of a parsed file (missing targets = zeros: what the engine feeds)."""
-    rank = next(t.shape[0] for n, t in tensors.items() if n.endswith(".A"))
+def load_adapter_tensors(model: Recommender, tensors: Dict[str, np.ndarray], rank: Optional[int] = None) -> LoraAdapter:
+    """A LoraAdapter holding the LoRA pairs and ``item_bias`` of a parsed file (missing targets = zeros: what the
+    engine feeds; other tensors, e.g. an update's item rows, are not its business: training/update.py)."""
+    rank = rank or next((t.shape[0] for n, t in tensors.items() if n.endswith(".A")), model.cfg.lora_rank)
     ad = LoraAdapter(model, rank=rank, item_bias="item_bias" in tensors)
     with torch.no_grad():
         for i, n in enumerate(ad.targets):

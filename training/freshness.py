@@ -28,7 +28,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 from unittest import mock
 
 import numpy as np
@@ -119,13 +119,98 @@ def run_adapter(a: argparse.Namespace) -> dict:
     return info
 
 
-def _ranks(model, split, adapter=None) -> Dict[str, np.ndarray]:
+def model_folder_bytes(folder: str) -> int:
+    """Bytes a browser downloads for a model folder: manifest.json and every file its sha256 lists."""
+    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    return os.path.getsize(os.path.join(folder, "manifest.json")) + sum(
+        os.path.getsize(os.path.join(folder, f)) for f in manifest["sha256"])
+
+
+def export_stale(a: argparse.Namespace, ds: data_mod.Dataset) -> str:
+    """The stale base's browser model folder (what a store shipped before the update): <out>/stale/artifacts."""
+    from .export import export_all
+
+    folder = os.path.join(a.out, "stale", "artifacts")
+    if not os.path.exists(os.path.join(folder, "manifest.json")):
+        export_all(arm_paths(a.out, "stale"), folder, browser=True, ds=stale_dataset(ds, a.later))
+    return folder
+
+
+def run_update(a: argparse.Namespace) -> dict:
+    """An item-table update for the stale base (training/update.py): LoRA + item bias + row deltas trained on the
+    withheld later items like the adapter, then cut to ``--update-budget`` of the stale model folder's bytes (the
+    largest row deltas), written as a format-2 .lsad bound to the stale encoder and items.lsim."""
+    from . import lsim
+    from .adapter import train_adapter
+    from .export import sha256
+    from .update import encode_update, new_rows, rows_for_budget, select_rows, update_tensors
+
+    ds = data_mod.load(a.dataset, a.max_users)
+    model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
+    folder = export_stale(a, ds)
+    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    out = os.path.join(a.out, a.update_dir)
+    os.makedirs(out, exist_ok=True)
+    logf = open(os.path.join(out, "train_log.jsonl"), "w")
+
+    def say(rec: dict) -> None:
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+        short = {k: v for k, v in rec.items() if k != "valid"}
+        if "valid" in rec:
+            short["valid_ndcg10"] = round(rec["valid"]["exclude_history"]["NDCG@10"], 5)
+        print(json.dumps(short), flush=True)
+
+    t0 = time.time()
+    adapter, info = train_adapter(model, ds.train, a.later, valid=ds.valid, rank=a.rank, item_bias=True,
+                                  lr=a.adapter_lr, epochs=200, time_budget_min=a.adapter_budget_min, threads=a.threads,
+                                  eval_every=1, patience=3, seed=a.seed, context_weight=a.context_weight, log=say,
+                                  item_rows=True)
+    enc_sha, items_sha = manifest["sha256"]["encoder.int8.onnx"], manifest["sha256"]["items.lsim"]
+    base = lsim.read(os.path.join(folder, "items.lsim"))  # the int8 rows the browser holds, dequantized
+    fp32 = frozen_table_np(model)
+    folder_bytes = model_folder_bytes(folder)
+    budget = int(folder_bytes * a.update_budget)
+    meta = {"trainedOn": f"{a.dataset}:later{a.later}", "base": "freshness/stale", "tool": "training.freshness update"}
+
+    def encode(k: int) -> Tuple[bytes, np.ndarray]:
+        rows = select_rows(adapter, k)
+        return encode_update(1, enc_sha, items_sha, adapter.rank,
+                             update_tensors(adapter, rows, new_rows(fp32, adapter, rows)), meta=meta), rows
+
+    fixed = len(encode(0)[0])
+    k = rows_for_budget(budget, fixed, base.shape[1], ds.num_items)
+    blob, rows = encode(k)
+    while len(blob) > budget and k > 0:  # header entries and alignment padding of the item tensors
+        k -= (len(blob) - budget + 63) // 64 + 1
+        blob, rows = encode(max(k, 0))
+    path = os.path.join(out, "update.lsad")
+    with open(path, "wb") as f:
+        f.write(blob)
+    torch.save({"item_delta": adapter.item_delta.detach()}, os.path.join(out, "delta.pt"))
+    info.update({"wall_s_total": round(time.time() - t0, 1), "file": path, "bytes": len(blob), "baseModel": enc_sha,
+                 "baseItems": items_sha, "rows": int(len(rows)), "model_folder_bytes": folder_bytes,
+                 "budget_fraction": a.update_budget, "budget_bytes": budget, "rank": adapter.rank,
+                 "targets": adapter.targets, "item_bias": True, "lr": a.adapter_lr, "later": a.later,
+                 "load_avg_end": os.getloadavg()})
+    assert sha256(os.path.join(folder, "items.lsim")) == items_sha
+    with open(os.path.join(out, "update.json"), "w") as f:
+        json.dump(info, f, indent=2)
+    return info
+
+
+def frozen_table_np(model) -> np.ndarray:
+    from .adapter import frozen_table
+    return frozen_table(model)[1:].numpy().astype(np.float32)
+
+
+def _ranks(model, split, adapter=None, table=None) -> Dict[str, np.ndarray]:
     """Per-user 0-based ranks of the target, both variants, by training/evaluate.py's rank_targets (paired tests)."""
     from .adapter import frozen_table, user_vectors
     from .evaluate import left_pad, rank_targets
 
-    table = frozen_table(model)
-    items = table[1:]
+    table = frozen_table(model) if table is None else table
+    items = (adapter.table(table) if adapter is not None else table)[1:]
     bias = adapter.bias_row()[1:] if adapter is not None and adapter.item_bias is not None else None
     ra, rx = [], []
     with torch.no_grad():
@@ -145,7 +230,75 @@ def _ndcg10(r: np.ndarray) -> np.ndarray:
     return np.where(r < 10, 1.0 / np.log2(r + 2.0), 0.0)
 
 
+def recovered(ranks: Dict[str, Dict[str, np.ndarray]], arm: str, rng: np.random.Generator) -> dict:
+    """(arm - stale) / (retrain - stale) on test NDCG@10, both ranking variants, with a paired bootstrap CI."""
+    out = {}
+    for v in ("exclude_history", "all"):
+        s, ad, rt = (_ndcg10(ranks[k][v]) for k in ("stale", arm, "retrain"))
+        gap, gain = rt - s, ad - s
+        frac = float(gain.mean() / gap.mean()) if gap.mean() != 0 else float("nan")
+        boot = []
+        n = len(s)
+        for _ in range(1000):
+            idx = rng.integers(0, n, n)
+            g = gap[idx].mean()
+            boot.append(gain[idx].mean() / g if g != 0 else np.nan)
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+        out[v] = {
+            "fraction": frac, "ci95": [float(lo), float(hi)],
+            "gap": float(gap.mean()), "gap_se": float(gap.std(ddof=1) / np.sqrt(n)),
+            "gain": float(gain.mean()), "gain_se": float(gain.std(ddof=1) / np.sqrt(n)),
+            "retrain_minus_adapter": float((rt - ad).mean()), "retrain_minus_adapter_se": float((rt - ad).std(ddof=1) / np.sqrt(n))}
+    return out
+
+
+def unseen_items(stale: data_mod.Dataset) -> set:
+    """Items that never occur in the stale base's training sequences: new products as far as it knows."""
+    seen = {int(i) for s in stale.train for i in s}
+    return set(range(1, stale.num_items + 1)) - seen
+
+
+def load_update(model, header: dict, tensors: Dict[str, np.ndarray], base_items: np.ndarray):
+    """(adapter with the update's LoRA + bias, the item table [N+1, D] the engine runs on after the swap)."""
+    from .adapter import load_adapter_tensors
+    from .update import apply_update, torch_table
+
+    table, _, _ = apply_update(base_items, header, tensors)
+    keep = {k: v for k, v in tensors.items() if k.startswith("lora.") or k == "item_bias"}
+    return load_adapter_tensors(model, keep, rank=header["rank"]), torch_table(table)
+
+
+def update_parts(a: argparse.Namespace, stale, test, header: dict, tensors: Dict[str, np.ndarray],
+                 base_items: np.ndarray, unseen: set) -> dict:
+    """Where the update's gain is: the shipped file with parts left out, and the untruncated training result."""
+    from .adapter import LoraAdapter, evaluate_with_adapter, frozen_table
+
+    def score(t: Dict[str, np.ndarray]) -> float:
+        ad, table = load_update(stale, header, t, base_items)
+        return evaluate_with_adapter(stale, test, ad, table)["exclude_history"]["NDCG@10"]
+
+    items = {k: v for k, v in tensors.items() if k.startswith("items.")}
+    rows = tensors.get("items.rows", np.zeros(0, np.int32))
+    new_sel = np.isin(rows + 1, list(unseen))
+    only_new = {"items.rows": rows[new_sel], "items.q": tensors["items.q"][new_sel],
+                "items.scale": tensors["items.scale"][new_sel]} if new_sel.any() else {}
+    lora = {k: v for k, v in tensors.items() if k.startswith("lora.")}
+    bias = {k: v for k, v in tensors.items() if k == "item_bias"}
+    out = {"rows_only": score(items), "new_item_rows_only": score(only_new) if only_new else None,
+           "bias_only": score(bias), "lora_only": score(lora) if lora else None,
+           "rows_and_bias": score({**items, **bias}),
+           "rows_shipped": int(len(rows)), "rows_shipped_new_items": int(new_sel.sum())}
+    delta_path = os.path.join(a.out, a.update_dir, "delta.pt")
+    if os.path.exists(delta_path):  # every row's delta, fp32: what the budget cut costs
+        full = LoraAdapter(stale, rank=header["rank"], item_bias="item_bias" in tensors, item_rows=True)
+        ad, _ = load_update(stale, header, {**lora, **bias}, base_items)
+        full.load_state_dict({**ad.state_dict(), "item_delta": torch.load(delta_path)["item_delta"]}, strict=True)
+        out["all_rows_fp32"] = evaluate_with_adapter(stale, test, full.eval(), frozen_table(stale))["exclude_history"]["NDCG@10"]
+    return out
+
+
 def run_report(a: argparse.Namespace) -> dict:
+    from . import lsim
     from .adapter import evaluate_with_adapter, load_adapter_tensors, read_lsad
 
     ds = data_mod.load(a.dataset, a.max_users)
@@ -154,14 +307,20 @@ def run_report(a: argparse.Namespace) -> dict:
     retrain, _ = train_mod.load_checkpoint(arm_paths(a.out, "retrain"), ds)
     header, tensors = read_lsad(os.path.join(a.out, a.adapter_dir, "adapter.lsad"))  # what ships is what is measured
     adapter = load_adapter_tensors(stale, tensors)
-    arms = {"stale": (stale, None), "adapter": (stale, adapter), "retrain": (retrain, None)}
+    arms = {"stale": (stale, None, None), "adapter": (stale, adapter, None), "retrain": (retrain, None, None)}
+    update_path = os.path.join(a.out, a.update_dir, "update.lsad")
+    base_items = None
+    if os.path.exists(update_path):
+        base_items = lsim.read(os.path.join(a.out, "stale", "artifacts", "items.lsim"))
+        u_header, u_tensors = read_lsad(update_path)
+        arms["update"] = (stale, *load_update(stale, u_header, u_tensors, base_items))
     res: dict = {"dataset": ds.name, "users": len(test.targets), "later": a.later, "arms": {}}
     ranks = {}
-    for name, (model, ad) in arms.items():
+    for name, (model, ad, table) in arms.items():
         t0 = time.time()
-        res["arms"][name] = {"test": evaluate_with_adapter(model, test, ad),
-                             "valid": evaluate_with_adapter(model, ds.valid, ad)}
-        ranks[name] = _ranks(model, test, ad)
+        res["arms"][name] = {"test": evaluate_with_adapter(model, test, ad, table),
+                             "valid": evaluate_with_adapter(model, ds.valid, ad, table)}
+        ranks[name] = _ranks(model, test, ad, table)
         for v in ("all", "exclude_history"):  # the paired ranks are the same numbers evaluate() reports
             assert abs(float(_ndcg10(ranks[name][v]).mean()) - res["arms"][name]["test"][v]["NDCG@10"]) < 1e-9
         res["arms"][name]["eval_s"] = round(time.time() - t0, 1)
@@ -172,29 +331,26 @@ def run_report(a: argparse.Namespace) -> dict:
                                                  for k, v in tensors.items()})
         res["ablation"] = {"lora_only": evaluate_with_adapter(stale, test, lora_only),
                            "bias_only": evaluate_with_adapter(stale, test, bias_only)}
+    unseen = unseen_items(stale_dataset(ds, a.later))
+    target_new = np.isin(np.asarray(test.targets), list(unseen))
+    res["new_items"] = {"count": len(unseen), "test_targets": int(target_new.sum()),
+                        "by_target": {name: {"new": float(_ndcg10(r["exclude_history"][target_new]).mean()),
+                                             "known": float(_ndcg10(r["exclude_history"][~target_new]).mean())}
+                                      for name, r in ranks.items()}}
+    if "update" in arms:
+        res["update_parts"] = update_parts(a, stale, test, u_header, u_tensors, base_items, unseen)
     rng = np.random.default_rng(0)
-    for v in ("exclude_history", "all"):
-        s, ad, rt = (_ndcg10(ranks[k][v]) for k in ("stale", "adapter", "retrain"))
-        gap, gain = rt - s, ad - s
-        frac = float(gain.mean() / gap.mean()) if gap.mean() != 0 else float("nan")
-        boot = []
-        n = len(s)
-        for _ in range(1000):
-            idx = rng.integers(0, n, n)
-            g = gap[idx].mean()
-            boot.append(gain[idx].mean() / g if g != 0 else np.nan)
-        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
-        res.setdefault("recovered", {})[v] = {
-            "fraction": frac, "ci95": [float(lo), float(hi)],
-            "gap": float(gap.mean()), "gap_se": float(gap.std(ddof=1) / np.sqrt(n)),
-            "gain": float(gain.mean()), "gain_se": float(gain.std(ddof=1) / np.sqrt(n)),
-            "retrain_minus_adapter": float((rt - ad).mean()), "retrain_minus_adapter_se": float((rt - ad).std(ddof=1) / np.sqrt(n))}
+    res["recovered"] = recovered(ranks, "adapter", rng)
+    if "update" in ranks:
+        res["recovered_update"] = recovered(ranks, "update", rng)
     for name in ("stale", "retrain"):
         res["arms"][name]["train"] = json.load(open(os.path.join(a.out, name, "arm.json")))
         m = json.load(open(os.path.join(a.out, name, "metrics.json")))
         res["arms"][name]["train"].update({k: m["train"][k] for k in ("epochs", "best_epoch", "steps", "lr", "batch_size")})
         res["arms"][name]["train"]["pipeline_test_ndcg10"] = m["test"]["exclude_history"]["NDCG@10"]
     res["arms"]["adapter"]["train"] = json.load(open(os.path.join(a.out, a.adapter_dir, "adapter.json")))
+    if "update" in res["arms"]:
+        res["arms"]["update"]["train"] = json.load(open(os.path.join(a.out, a.update_dir, "update.json")))
     res["num_items"] = ds.num_items
     res["adapter_dir"] = a.adapter_dir
     # other adapter runs in the same folder (e.g. a learning-rate sweep): their validation score, for the record
@@ -322,7 +478,7 @@ def write_eval_section(path: str, section: str) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("stage", choices=["arm", "adapter", "report", "all"])
+    p.add_argument("stage", choices=["arm", "adapter", "update", "report", "all"])
     p.add_argument("--name", choices=["stale", "retrain"])
     p.add_argument("--out", default="training/out/freshness")
     p.add_argument("--dataset", default="beauty", choices=["beauty"])
@@ -341,6 +497,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="adapter: loss weight of the earlier positions of each window (0 = later items only; "
                         "1.0, as training.adapter: later-items-only adapters lowered validation)")
     p.add_argument("--adapter-dir", default="adapter", help="sub-folder of --out for the adapter run")
+    p.add_argument("--update-dir", default="update", help="sub-folder of --out for the item-table update run")
+    p.add_argument("--update-budget", type=float, default=0.10,
+                   help="update: bytes of the file as a fraction of the stale model folder's (docs/adapter-format.md)")
     p.add_argument("--eval-md", default=None, help="write the freshness section of this EVAL.md")
     p.add_argument("--from-results", action="store_true", help="report: re-render from <out>/results.json")
     p.add_argument("--note", action="append", default=[], help="report: an extra bullet for EVAL.md")
@@ -354,6 +513,8 @@ def main(argv=None) -> None:
         run_arm(a.name, a)
     elif a.stage == "adapter":
         run_adapter(a)
+    elif a.stage == "update":
+        run_update(a)
     elif a.stage == "report":
         if a.from_results:  # re-render EVAL.md from results.json without re-evaluating
             res = json.load(open(os.path.join(a.out, "results.json")))

@@ -8,7 +8,8 @@ import { validateEvent, type ItemEventType, type StoredEvent, type TrackEvent } 
 import type { Progress } from '../src/progress';
 import type { AdapterSyncWire, AdapterWireEvent, EngineApi, EngineConfig, EngineEvent, ReadyInfo, RecommendRequest, RecommendResult, RelatedRequest, RelatedResult, MetricsResult, SearchInfo } from '../src/protocol';
 import { AdapterHost, type AdapterWeights } from './adapters/host';
-import { CatalogIndex } from './catalog-index';
+import { AddedItemStore } from './catalog-store';
+import { CatalogView, type CatalogSnapshot } from './catalog-view';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type EncoderInputBuffers, type EventTypeId, type HistoryEvent } from './engine/encoder-input';
 import type { ItemMatrix } from './engine/item-matrix';
 import { createScorer, type Scorer } from './engine/simd-scorer';
@@ -31,15 +32,18 @@ const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_
 interface Ready {
   manifest: Manifest;
   opened: OpenedSession;
-  matrix: ItemMatrix;
-  catalog: CatalogIndex;
+  /** The model's rows + the active update's changes + `catalog.add()` products. */
+  view: CatalogView;
+  /** The snapshot calls run on, its scorer, and the weights it was built for (rebuilt when they change). */
+  current: { snapshot: CatalogSnapshot; scorer: Scorer; weights: AdapterWeights<Tensor> };
+  /** Products added with `catalog.add()`, on the device. */
+  addedStore: AddedItemStore;
   store: History;
   peers: HistoryPeers;
   profile: ShopperProfile;
-  loraFeeds: Record<string, Tensor>;
+  /** The base model's weights: zero LoRA feeds, no bias. */
+  baseWeights: AdapterWeights<Tensor>;
   buffers: EncoderInputBuffers;
-  /** Scores the matrix for recommend(): WebAssembly SIMD where available; replaced with the matrix. */
-  scorer: Scorer;
   info: ReadyInfo;
   /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
   searchStart: StartedSearch;
@@ -79,7 +83,8 @@ export class RecommenderService implements EngineApi {
     const fetch = offline.fetch;
     const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
     const { manifest, matrix } = model;
-    const catalog = new CatalogIndex(model.catalog);
+    const view = new CatalogView(model.catalog, matrix);
+    const catalog = view.current.catalog;
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, openedHistory] = await Promise.all([
@@ -101,12 +106,20 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.A`] = new opened.ort.Tensor('float32', new Float32Array(rank * t.in), [rank, t.in]);
       loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
     }
-    const scorer = createScorer(matrix);
+    const addedStore = await AddedItemStore.open(`${config.storageName}-catalog`, `${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
+    view.add(await addedStore.load());
     const adapters = config.adapters
       ? await AdapterHost.start<Tensor>({
           channel: config.adapters,
           storageName: config.storageName,
-          model: { baseModel: model.encoderSha256, lora: manifest.lora ?? { rank: 0, targets: [] }, numItems: manifest.numItems },
+          model: {
+            baseModel: model.encoderSha256,
+            lora: manifest.lora ?? { rank: 0, targets: [] },
+            numItems: manifest.numItems,
+            dim: manifest.dim,
+            ...(manifest.sha256['items.lsim'] ? { baseItems: manifest.sha256['items.lsim'] } : {}),
+            hasItem: (id: string) => catalog.row(id) !== undefined,
+          },
           baseFeeds: loraFeeds,
           tensor: (data, dims) => new opened.ort.Tensor('float32', data, [...dims]),
           hidden: config.hidden,
@@ -117,24 +130,28 @@ export class RecommenderService implements EngineApi {
     // them next time, and no progress report comes after 'ready'.
     await searchStart.downloads;
     await offline.written();
+    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, itemBias: () => undefined };
+    const weights = adapters?.weights ?? baseWeights;
+    const snapshot = view.setUpdate(weights.items, weights.bias);
+    const scorer = createScorer(snapshot.matrix);
     const ready: Omit<Ready, 'info'> = {
       manifest,
       opened,
-      matrix,
-      catalog,
+      view,
+      current: { snapshot, scorer, weights },
+      addedStore,
       store,
       peers,
       profile,
-      loraFeeds,
+      baseWeights,
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
-      scorer,
       searchStart,
       adapters,
     };
     const eager = config.search?.eager === true ? await this.#buildSearch(ready) : undefined;
     const info: ReadyInfo = {
       backend: opened.info,
-      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
+      model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: snapshot.matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
       history: { events: openedHistory.events.length, storage: openedHistory.info },
       ...(eager ? { search: eager.info } : {}),
       ...(adapters ? { adapter: adapters.info } : {}),
@@ -194,32 +211,34 @@ export class RecommenderService implements EngineApi {
     const checked = checkRecommendRequest(request);
     const k = checked.k;
     const rid = recommendationId(checkSlot((request as RecommendRequest | undefined)?.slot, 'recommend'));
-    const rules = this.#shelves.rules(ready.catalog, request);
+    // this call runs on these weights and rows even if an update swaps in meanwhile
+    const { snapshot: snap, scorer, weights } = this.#current(ready);
+    const src = { catalog: snap.catalog, matrix: snap.matrix, profile: ready.profile };
+    const rules = this.#shelves.rules(snap.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
-    const weights = this.#weights(ready); // this call runs on these weights even if an adapter swaps in meanwhile
     try {
-      const mask = this.#shelves.exclusionMask(ready, checked);
+      const mask = this.#mask(snap, this.#shelves.exclusionMask(src, checked));
       const history: HistoryEvent[] = [];
       for (const e of ready.profile.recent) {
-        const row = ready.catalog.row(e.itemId);
+        const row = snap.catalog.row(e.itemId);
         if (row !== undefined) history.push({ row, type: TYPE_ID[e.type] });
       }
       const used = history.slice(-ready.manifest.maxLen);
-      if (used.length === 0) return { ...this.#shelves.popular(ready, k, mask, started, rules), recommendationId: rid };
-      const user = await this.#encode(ready, used, weights.feeds);
+      if (used.length === 0) return { ...this.#shelves.popular(src, k, mask, started, rules), recommendationId: rid };
+      const user = await this.#encode(ready, snap.matrix, used, weights.feeds);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
-      const scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
-      if (checked.feedback) this.#shelves.demote(ready, scores, mask, k);
+      const scores = scorer.score(user, snap.bias);
+      if (checked.feedback) this.#shelves.demote(src, scores, mask, k);
       if (checked.explore > 0 && (rules?.pin || rules?.diversity)) throw new LocalshelfError('INVALID_ARGUMENT', 'explore cannot be combined with rules.pin or rules.diversity');
-      const best = this.#shelves.select(ready, scores, mask, k, rules, checked.explore);
-      const norms = this.#shelves.norms(ready.matrix);
+      const best = this.#shelves.select(src, scores, mask, k, rules, checked.explore);
+      const norms = this.#shelves.norms(snap.matrix);
       const rows = used.map((h) => h.row);
-      const entry = (row: number) => ({ id: ready.catalog.entries[row]!.id, title: ready.catalog.entries[row]!.title });
+      const entry = (row: number) => ({ id: snap.catalog.entries[row]!.id, title: snap.catalog.entries[row]!.title });
       const items = Array.from(best.rows, (row, i) => ({
         ...entry(row),
         score: best.scores[i]!,
-        because: reasonsFor(ready.matrix, norms, row, rows).map((r) => ({ itemId: entry(r.row).id, title: entry(r.row).title, weight: r.weight })),
+        because: reasonsFor(snap.matrix, norms, row, rows).map((r) => ({ itemId: entry(r.row).id, title: entry(r.row).title, weight: r.weight })),
       }));
       return { items, source: 'personal', historyUsed: used.length, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
@@ -238,24 +257,25 @@ export class RecommenderService implements EngineApi {
     const started = performance.now();
     const checked = checkRelatedRequest(request);
     const rid = recommendationId(checkSlot((request as RelatedRequest | undefined)?.slot, 'related'));
-    const rules = this.#shelves.rules(ready.catalog, request);
-    const row = typeof itemId === 'string' ? ready.catalog.row(itemId) : undefined;
-    if (row === undefined) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
+    const { snapshot: snap, scorer, weights } = this.#current(ready);
+    const src = { catalog: snap.catalog, matrix: snap.matrix, profile: ready.profile };
+    const rules = this.#shelves.rules(snap.catalog, request);
+    const row = typeof itemId === 'string' ? snap.catalog.row(itemId) : undefined;
+    if (row === undefined || snap.removed?.[row]) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const mask = this.#shelves.exclusionMask(ready, checked);
+      const mask = this.#mask(snap, this.#shelves.exclusionMask(src, checked));
       mask[row] = 1;
       let scores: Float32Array;
-      if (checked.mode === 'similar') scores = similarTo(ready.matrix, this.#shelves.norms(ready.matrix), row);
+      if (checked.mode === 'similar') scores = similarTo(snap.matrix, this.#shelves.norms(snap.matrix), row);
       else {
-        const weights = this.#weights(ready);
-        const user = await this.#encode(ready, [{ row, type: 1 }], weights.feeds);
+        const user = await this.#encode(ready, snap.matrix, [{ row, type: 1 }], weights.feeds);
         if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'related() was aborted', { cause: abort.signal.reason });
-        scores = ready.scorer.score(user, weights.itemBias(ready.matrix.rows));
+        scores = scorer.score(user, snap.bias);
       }
-      const best = this.#shelves.select(ready, scores, mask, checked.k, rules);
-      const items = Array.from(best.rows, (r, i) => ({ id: ready.catalog.entries[r]!.id, title: ready.catalog.entries[r]!.title, score: best.scores[i]! }));
+      const best = this.#shelves.select(src, scores, mask, checked.k, rules);
+      const items = Array.from(best.rows, (r, i) => ({ id: snap.catalog.entries[r]!.id, title: snap.catalog.entries[r]!.title, score: best.scores[i]! }));
       return { items, mode: checked.mode, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
@@ -286,9 +306,9 @@ export class RecommenderService implements EngineApi {
   }
 
   /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
-  #encode(ready: Ready, history: HistoryEvent[], lora = this.#weights(ready).feeds): Promise<Float32Array> {
+  #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], lora: Readonly<Record<string, Tensor>>): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
-      const input = buildEncoderInput(ready.matrix, history, ready.manifest.maxLen, ready.buffers);
+      const input = buildEncoderInput(matrix, history, ready.manifest.maxLen, ready.buffers);
       const { Tensor } = ready.opened.ort;
       const feeds: InferenceSession.FeedsType = {
         ...lora,
@@ -324,12 +344,13 @@ export class RecommenderService implements EngineApi {
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const rules = this.#shelves.rules(ready.catalog, request);
+      const current = this.#current(ready);
+      const rules = this.#shelves.rules(current.snapshot.catalog, request);
       if (rules && Object.keys(rules).some((key) => key !== 'where')) {
         throw new LocalshelfError('INVALID_ARGUMENT', 'search() takes rules.where only (filters); boosts, pins and diversity are for recommend() and related()');
       }
       const engine = await this.#buildSearch(ready);
-      return await engine.search(query, request, { ...this.#searchContext(ready), ...(rules?.where ? { where: rules.where } : {}) }, abort.signal);
+      return await engine.search(query, request, { ...this.#searchContext(ready, current), ...(rules?.where ? { where: rules.where } : {}) }, abort.signal);
     } finally {
       this.#aborts.delete(callId);
     }
@@ -337,21 +358,47 @@ export class RecommenderService implements EngineApi {
 
   async addItems(items: NewItem[]): Promise<AddItemsResult> {
     const ready = this.#need();
+    const started = performance.now();
     const engine = await this.#buildSearch(ready);
-    const { catalog, matrix, result } = await engine.addItems(items, this.#searchContext(ready));
-    Object.assign(ready, { catalog, matrix, scorer: createScorer(matrix) });
-    return result;
+    const current = this.#current(ready);
+    const { entries, vectors } = await engine.embedNewItems(items, current.snapshot.catalog, current.snapshot.matrix.dim);
+    const added = CatalogView.quantize(entries, vectors, current.snapshot.matrix.dim);
+    await ready.addedStore.save(added); // on the device before it is used: a failed write adds nothing
+    const snapshot = ready.view.add(added);
+    ready.current = { snapshot, scorer: createScorer(snapshot.matrix), weights: current.weights };
+    return { added: added.length, catalogSize: snapshot.catalog.size, elapsedMs: performance.now() - started };
   }
 
-  #searchContext(ready: Ready): SearchContext {
+  #searchContext(ready: Ready, current = this.#current(ready)): SearchContext {
+    const { snapshot: snap, weights } = current;
     return {
-      catalog: ready.catalog,
-      matrix: ready.matrix,
+      catalog: snap.catalog,
+      matrix: snap.matrix,
+      ...(snap.removed ? { removed: snap.removed } : {}),
       userVector: async () => {
-        const rows = historyRows(ready.profile, ready.catalog, ready.manifest.maxLen);
-        return rows.length ? { vector: await this.#encode(ready, rows), used: rows.length } : undefined;
+        const rows = historyRows(ready.profile, snap.catalog, ready.manifest.maxLen);
+        return rows.length ? { vector: await this.#encode(ready, snap.matrix, rows, weights.feeds), used: rows.length } : undefined;
       },
     };
+  }
+
+  /**
+   * The snapshot, scorer and weights a call runs on: rebuilt when the channel swapped the weights (an update's
+   * rows, new products and bias go in with its LoRA, as one). Read once per call.
+   */
+  #current(ready: Ready): Ready['current'] {
+    const weights = ready.adapters?.weights ?? ready.baseWeights;
+    if (weights !== ready.current.weights) {
+      const snapshot = ready.view.setUpdate(weights.items, weights.bias);
+      ready.current = { snapshot, scorer: createScorer(snapshot.matrix), weights };
+    }
+    return ready.current;
+  }
+
+  /** `mask` with the snapshot's removed rows set too. */
+  #mask(snap: CatalogSnapshot, mask: Uint8Array): Uint8Array {
+    if (snap.removed) for (let r = 0; r < mask.length; r++) if (snap.removed[r]) mask[r] = 1;
+    return mask;
   }
 
   /** Counters per slot over the stored history (workers/metrics.ts). */
@@ -373,11 +420,6 @@ export class RecommenderService implements EngineApi {
 
   abort(callId: number, reason?: string): void {
     this.#aborts.get(callId)?.abort(reason);
-  }
-
-  /** The active adapter's weights (zeros and no bias without one): read once per call, kept for the call. */
-  #weights(ready: Ready): AdapterWeights<Tensor> {
-    return ready.adapters?.weights ?? { feeds: ready.loraFeeds, itemBias: () => undefined };
   }
 
   async syncAdapters(): Promise<AdapterSyncWire> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelFolder } from '../artifacts';
 import type { TestSet } from '../datasets';
+import { CatalogView } from '../../workers/catalog-view';
 import { CatalogIndex } from '../../workers/catalog-index';
 import type { ItemMatrix } from '../../workers/engine/item-matrix';
 import { scoreAll } from '../../workers/engine/score';
@@ -73,7 +74,9 @@ export async function coldStartSearch(folder: ModelFolder, test: TestSet, weight
   });
   const base: SearchContext = { catalog: warmCatalog, matrix: subset(full, warmRows), userVector: async () => undefined };
   const t0 = performance.now();
-  const grown = await engine.addItems(coldList.map((r) => ({ id: ids[r]!, title: titles[r]! })), base);
+  const embedded = await engine.embedNewItems(coldList.map((r) => ({ id: ids[r]!, title: titles[r]! })), base.catalog, base.matrix.dim);
+  // what the worker does with catalog.add(): the products' int8 rows after the model's
+  const grown = new CatalogView(warmCatalog.entries, base.matrix).add(CatalogView.quantize(embedded.entries, embedded.vectors, base.matrix.dim));
   const addMs = performance.now() - t0;
   log(`cold: ${coldList.length} withheld items added in ${addMs.toFixed(0)} ms`);
 

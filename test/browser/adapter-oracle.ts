@@ -55,12 +55,12 @@ export async function loadBeauty(): Promise<BeautyModel> {
       const r = manifest.lora.rank;
       for (const t of manifest.lora.targets) {
         for (const [name, dims] of [[`lora.${t.name}.A`, [r, t.in]], [`lora.${t.name}.B`, [t.out, r]]] as const) {
-          feeds[name] = new ort.Tensor('float32', given.get(name)?.data ?? new Float32Array(dims[0] * dims[1]), [...dims]);
+          feeds[name] = new ort.Tensor('float32', (given.get(name)?.data as Float32Array | undefined) ?? new Float32Array(dims[0] * dims[1]), [...dims]);
         }
       }
       const out = await session.run(feeds);
       const user = (await out[ENCODER_OUTPUT]!.getData()) as Float32Array;
-      const all = scoreAll(matrix, user, undefined, given.get(ITEM_BIAS)?.data);
+      const all = scoreAll(matrix, user, undefined, given.get(ITEM_BIAS)?.data as Float32Array | undefined);
       const best = topK(all, k, new Set(history.map((h) => h.row)));
       return { ids: Array.from(best.rows, (row) => ids[row]!), scores: Array.from(best.scores), scoreOf: (id) => all[rowOf.get(id)!]! };
     },

@@ -1,6 +1,8 @@
 /**
- * The LoRA adapter file format (`.lsad`, docs/adapter-format.md): a fixed 12-byte preamble, a JSON header naming
- * every tensor with dtype, shape, offset and length, then 64-byte aligned little-endian float32 payloads.
+ * The adapter file format (`.lsad`, docs/adapter-format.md): a fixed 12-byte preamble, a JSON header naming
+ * every tensor with dtype, shape, offset and length, then 64-byte aligned little-endian payloads. Format version 1
+ * holds float32 tensors (LoRA, item bias); version 2 adds int8 / int32 tensors and the item-table update
+ * (`items.ts`: replaced rows, new products, removed rows).
  *
  * `parseAdapter` is strict: anything malformed throws `LocalshelfError` with code `ADAPTER_MALFORMED` and a
  * message that starts with a stable reason token ({@link MalformedReason}). Pure: no DOM, no Node APIs.
@@ -8,11 +10,19 @@
 import { LocalshelfError } from '../../src/errors';
 import { canonicalize } from './canonical-json';
 import { decodeUtf8Strict, isSha256Hex, utf8 } from './bytes';
+import { buildItemUpdate, ITEM_TENSORS, readNewItems, type ItemTableExpectations, type ItemTableUpdate } from './items';
+import type { CatalogEntry } from '../runtime/load-model';
 
 /** First four bytes of every adapter file. */
 export const ADAPTER_MAGIC = 'LSAD';
-/** The format version this code reads and writes. */
+/** The format version of LoRA-only files (float32 tensors). */
 export const ADAPTER_FORMAT_VERSION = 1;
+/** The format version of files with int8 / int32 tensors or an item-table update. */
+export const ADAPTER_FORMAT_VERSION_ITEMS = 2;
+/** Tensor dtypes and their element sizes; format version 1 knows float32 only. */
+const DTYPE_BYTES = { float32: 4, int8: 1, int32: 4 } as const;
+/** A tensor's element type. */
+export type TensorDtype = keyof typeof DTYPE_BYTES;
 /** Alignment of every tensor payload, relative to the payload start (itself 64-byte aligned in the file). */
 export const TENSOR_ALIGNMENT = 64;
 /** Largest JSON header accepted, bytes. */
@@ -25,7 +35,7 @@ const PREAMBLE = 12;
 export const MALFORMED_REASONS = [
   'truncated', 'bad-magic', 'unsupported-version', 'bad-header', 'bad-tensor', 'unknown-tensor',
   'duplicate-tensor', 'shape-mismatch', 'missing-pair', 'misaligned', 'out-of-bounds', 'overlap',
-  'trailing-bytes', 'non-finite',
+  'trailing-bytes', 'non-finite', 'bad-item-rows', 'duplicate-item',
 ] as const;
 /** Why an adapter file was rejected. */
 export type MalformedReason = (typeof MALFORMED_REASONS)[number];
@@ -41,16 +51,17 @@ export interface LoraSpec {
   readonly rank: number;
   readonly targets: readonly LoraTarget[];
 }
-/** What a file must fit: the running model's LoRA inputs and catalog size (for `item_bias`). */
-export interface AdapterExpectations {
+/**
+ * What a file must fit: the running model's LoRA inputs, catalog size (`item_bias` has `numItems` + new items
+ * values) and, for item-table updates, the matrix's dimension, `items.lsim` hash and catalog ids.
+ */
+export interface AdapterExpectations extends ItemTableExpectations {
   readonly lora: LoraSpec;
-  /** `manifest.numItems`: the length `item_bias` must have. */
-  readonly numItems: number;
 }
 /** One tensor entry of the header. `offset` is relative to the payload start; `length` is in bytes. */
 export interface TensorEntry {
   readonly name: string;
-  readonly dtype: 'float32';
+  readonly dtype: TensorDtype;
   readonly shape: readonly number[];
   readonly offset: number;
   readonly length: number;
@@ -64,24 +75,36 @@ export interface AdapterHeader {
   readonly tensors: readonly TensorEntry[];
   /** Free-form provenance (training run, date, data window); strings only. */
   readonly meta?: Readonly<Record<string, string>>;
+  /** Item-table updates: sha256 of the base `items.lsim`. */
+  readonly baseItems?: string;
+  /** Item-table updates: catalog entries of the new products. */
+  readonly newItems?: readonly CatalogEntry[];
 }
 /** A tensor ready to feed: data plus dims. */
 export interface AdapterTensor {
   readonly data: Float32Array;
   readonly dims: readonly number[];
 }
-/** A parsed adapter: the header and a copy of every tensor, keyed by name (`lora.<target>.A|B`, `item_bias`). */
+/**
+ * A parsed adapter: the header, a copy of every float32 tensor the encoder or the scorer takes, keyed by name
+ * (`lora.<target>.A|B`, `item_bias`), and the item-table update when the file has one.
+ */
 export interface ParsedAdapter {
   readonly header: AdapterHeader;
   readonly tensors: ReadonlyMap<string, AdapterTensor>;
+  readonly items?: ItemTableUpdate;
 }
 /** Input of {@link encodeAdapter}. */
 export interface EncodeAdapterInput {
   readonly adapterVersion: number;
   readonly baseModel: string;
   readonly rank: number;
-  readonly tensors: readonly { readonly name: string; readonly dims: readonly number[]; readonly data: Float32Array }[];
+  readonly tensors: readonly { readonly name: string; readonly dims: readonly number[]; readonly data: Float32Array | Int8Array | Int32Array }[];
   readonly meta?: Readonly<Record<string, string>>;
+  /** Item-table updates (format version 2): sha256 of the base `items.lsim`. */
+  readonly baseItems?: string;
+  /** Item-table updates: catalog entries of the new products (`{ id, title, popularity?, …attributes }`). */
+  readonly newItems?: readonly Readonly<Record<string, string | number | boolean>>[];
 }
 
 /**
@@ -97,27 +120,35 @@ export function encodeAdapter(input: EncodeAdapterInput, expectations?: AdapterE
     if (count !== t.data.length) {
       throw new LocalshelfError('INVALID_ARGUMENT', `tensor ${t.name}: dims [${t.dims.join(',')}] hold ${count} values, data has ${t.data.length}`);
     }
-    if (!t.data.every(Number.isFinite)) throw new LocalshelfError('INVALID_ARGUMENT', `tensor ${t.name} has NaN or Inf`);
-    entries.push({ name: t.name, dtype: 'float32', shape: [...t.dims], offset: cursor, length: count * 4 });
-    cursor = align(cursor + count * 4);
+    const dtype: TensorDtype = t.data instanceof Int8Array ? 'int8' : t.data instanceof Int32Array ? 'int32' : 'float32';
+    if (dtype === 'float32' && !(t.data as Float32Array).every(Number.isFinite)) throw new LocalshelfError('INVALID_ARGUMENT', `tensor ${t.name} has NaN or Inf`);
+    entries.push({ name: t.name, dtype, shape: [...t.dims], offset: cursor, length: count * DTYPE_BYTES[dtype] });
+    cursor = align(cursor + count * DTYPE_BYTES[dtype]);
   }
-  const header: AdapterHeader = {
+  const items = input.baseItems !== undefined || input.newItems !== undefined;
+  const header = {
     adapterVersion: input.adapterVersion, baseModel: input.baseModel, rank: input.rank, tensors: entries,
     ...(input.meta ? { meta: input.meta } : {}),
+    ...(input.baseItems !== undefined ? { baseItems: input.baseItems } : {}),
+    ...(input.newItems !== undefined ? { newItems: input.newItems } : {}),
   };
-  const json = utf8(canonicalize(header));
+  const version = items || entries.some((e) => e.dtype !== 'float32') ? ADAPTER_FORMAT_VERSION_ITEMS : ADAPTER_FORMAT_VERSION;
+  const json = utf8(canonicalize(header as unknown as Parameters<typeof canonicalize>[0]));
   const payloadStart = align(PREAMBLE + json.length);
   const last = entries.at(-1);
   const total = payloadStart + (last ? last.offset + last.length : 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(utf8(ADAPTER_MAGIC), 0);
-  view.setUint32(4, ADAPTER_FORMAT_VERSION, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, json.length, true);
   out.set(json, PREAMBLE);
   input.tensors.forEach((t, i) => {
-    const base = payloadStart + entries[i]!.offset;
-    for (let j = 0; j < t.data.length; j++) view.setFloat32(base + 4 * j, t.data[j]!, true);
+    const e = entries[i]!;
+    const base = payloadStart + e.offset;
+    if (e.dtype === 'int8') out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length), base);
+    else if (e.dtype === 'int32') for (let j = 0; j < t.data.length; j++) view.setInt32(base + 4 * j, t.data[j]!, true);
+    else for (let j = 0; j < t.data.length; j++) view.setFloat32(base + 4 * j, t.data[j]!, true);
   });
   if (expectations) parseAdapter(out, expectations);
   return out;
@@ -136,7 +167,7 @@ export function parseAdapter(bytes: Uint8Array, expectations: AdapterExpectation
   const magic = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
   if (magic !== ADAPTER_MAGIC) fail('bad-magic', `expected "${ADAPTER_MAGIC}"`);
   const version = view.getUint32(4, true);
-  if (version !== ADAPTER_FORMAT_VERSION) fail('unsupported-version', `format version ${version}`);
+  if (version !== ADAPTER_FORMAT_VERSION && version !== ADAPTER_FORMAT_VERSION_ITEMS) fail('unsupported-version', `format version ${version}`);
   const headerLength = view.getUint32(8, true);
   if (headerLength > MAX_HEADER_BYTES) fail('bad-header', `header length ${headerLength} exceeds ${MAX_HEADER_BYTES}`);
   if (PREAMBLE + headerLength > bytes.length) fail('truncated', `header needs ${headerLength} bytes`);
@@ -145,19 +176,22 @@ export function parseAdapter(bytes: Uint8Array, expectations: AdapterExpectation
   for (let i = PREAMBLE + headerLength; i < payloadStart; i++) {
     if (bytes[i] !== 0) fail('bad-header', 'header padding is not zero');
   }
-  const header = readHeader(bytes.subarray(PREAMBLE, PREAMBLE + headerLength));
+  const header = readHeader(bytes.subarray(PREAMBLE, PREAMBLE + headerLength), version);
   if (header.rank !== expectations.lora.rank) fail('shape-mismatch', `rank ${header.rank}, model expects ${expectations.lora.rank}`);
-  const expectedShapes = shapesFor(expectations);
+  const newItems = header.newItems ?? [];
+  const expectedShapes = shapesFor({ ...expectations, numItems: expectations.numItems + newItems.length });
+  const itemNames = new Set<string>(version === ADAPTER_FORMAT_VERSION_ITEMS ? Object.values(ITEM_TENSORS) : []);
   const seen = new Set<string>();
   for (const t of header.tensors) {
     if (seen.has(t.name)) fail('duplicate-tensor', t.name);
     seen.add(t.name);
     const want = expectedShapes.get(t.name);
-    if (!want) fail('unknown-tensor', `${t.name} is not an input of this model`);
-    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+    if (!want && !itemNames.has(t.name)) fail('unknown-tensor', `${t.name} is not an input of this model`);
+    if (want && (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))) {
       fail('shape-mismatch', `${t.name} is [${t.shape.join(',')}], model expects [${want.join(',')}]`);
     }
-    if (t.length !== want.reduce((a, b) => a * b, 1) * 4) fail('shape-mismatch', `${t.name}: length ${t.length} disagrees with shape`);
+    if (want && t.dtype !== 'float32') fail('bad-tensor', `${t.name}: dtype must be float32`);
+    if (t.length !== t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype]) fail('shape-mismatch', `${t.name}: length ${t.length} disagrees with shape`);
     if (t.offset % TENSOR_ALIGNMENT !== 0) fail('misaligned', `${t.name} at offset ${t.offset}`);
     if (payloadStart + t.offset + t.length > bytes.length) fail('out-of-bounds', `${t.name} ends past the end of the file`);
   }
@@ -174,17 +208,30 @@ export function parseAdapter(bytes: Uint8Array, expectations: AdapterExpectation
   const end = sorted.reduce((m, t) => Math.max(m, t.offset + t.length), 0);
   if (payloadStart + end !== bytes.length) fail('trailing-bytes', `${bytes.length - payloadStart - end} bytes after the last tensor`);
   const tensors = new Map<string, AdapterTensor>();
+  const raw = new Map<string, { data: Int8Array | Int32Array | Float32Array; dims: readonly number[] }>();
   for (const t of header.tensors) {
-    const data = new Float32Array(t.length / 4);
     const base = payloadStart + t.offset;
+    if (t.dtype === 'int8') {
+      raw.set(t.name, { data: new Int8Array(bytes.slice(base, base + t.length).buffer), dims: t.shape });
+      continue;
+    }
+    if (t.dtype === 'int32') {
+      const data = new Int32Array(t.length / 4);
+      for (let j = 0; j < data.length; j++) data[j] = view.getInt32(base + 4 * j, true);
+      raw.set(t.name, { data, dims: t.shape });
+      continue;
+    }
+    const data = new Float32Array(t.length / 4);
     for (let j = 0; j < data.length; j++) {
       const v = view.getFloat32(base + 4 * j, true);
       if (!Number.isFinite(v)) fail('non-finite', `${t.name}[${j}] is ${v}`);
       data[j] = v;
     }
-    tensors.set(t.name, { data, dims: t.shape });
+    if (itemNames.has(t.name)) raw.set(t.name, { data, dims: t.shape });
+    else tensors.set(t.name, { data, dims: t.shape });
   }
-  return { header, tensors };
+  const items = buildItemUpdate(raw, { baseItems: header.baseItems, newItems }, expectations, fail);
+  return { header, tensors, ...(items ? { items } : {}) };
 }
 
 /** Every tensor name a model accepts with its shape: `lora.<t>.A` [r,in], `lora.<t>.B` [out,r], `item_bias` [N]. */
@@ -199,7 +246,7 @@ export function shapesFor(expectations: AdapterExpectations): Map<string, readon
   return shapes;
 }
 
-function readHeader(raw: Uint8Array): AdapterHeader {
+function readHeader(raw: Uint8Array, version: number): AdapterHeader {
   let h: unknown;
   try {
     h = JSON.parse(decodeUtf8Strict(raw));
@@ -216,14 +263,21 @@ function readHeader(raw: Uint8Array): AdapterHeader {
   if (!Array.isArray(h.tensors)) fail('bad-header', 'tensors must be an array');
   const tensors = h.tensors.map((t: unknown, i: number): TensorEntry => {
     if (!isObject(t) || typeof t.name !== 'string') fail('bad-tensor', `tensors[${i}] needs a name`);
-    if (t.dtype !== 'float32') fail('bad-tensor', `${t.name}: dtype must be float32`);
+    const dtypes = version === ADAPTER_FORMAT_VERSION ? ['float32'] : Object.keys(DTYPE_BYTES);
+    if (typeof t.dtype !== 'string' || !dtypes.includes(t.dtype)) fail('bad-tensor', `${t.name}: dtype must be ${dtypes.join(' or ')}`);
     if (!Array.isArray(t.shape) || !t.shape.every(isPositiveInt)) fail('bad-tensor', `${t.name}: bad shape`);
     if (!isNonNegativeInt(t.offset) || !isNonNegativeInt(t.length)) fail('bad-tensor', `${t.name}: bad offset or length`);
-    return { name: t.name, dtype: 'float32', shape: t.shape as number[], offset: t.offset, length: t.length };
+    return { name: t.name, dtype: t.dtype as TensorDtype, shape: t.shape as number[], offset: t.offset, length: t.length };
   });
+  if (version === ADAPTER_FORMAT_VERSION && (h.baseItems !== undefined || h.newItems !== undefined)) {
+    fail('bad-header', 'baseItems and newItems need format version 2');
+  }
+  const newItems = readNewItems(h.newItems, fail);
   return {
     adapterVersion: h.adapterVersion, baseModel: h.baseModel, rank: h.rank, tensors,
     ...(h.meta !== undefined ? { meta: h.meta as Record<string, string> } : {}),
+    ...(h.baseItems !== undefined ? { baseItems: h.baseItems as string } : {}),
+    ...(h.newItems !== undefined ? { newItems } : {}),
   };
 }
 

@@ -4,9 +4,9 @@
  */
 export { canonicalize, canonicalBytes, CanonicalJsonError, type CanonicalValue } from './canonical-json';
 export {
-  ADAPTER_FORMAT_VERSION, ADAPTER_MAGIC, ITEM_BIAS, MALFORMED_REASONS, encodeAdapter, parseAdapter, shapesFor,
+  ADAPTER_FORMAT_VERSION, ADAPTER_FORMAT_VERSION_ITEMS, ADAPTER_MAGIC, ITEM_BIAS, MALFORMED_REASONS, encodeAdapter, parseAdapter, shapesFor,
   type AdapterExpectations, type AdapterHeader, type AdapterTensor, type EncodeAdapterInput, type LoraSpec,
-  type LoraTarget, type MalformedReason, type ParsedAdapter, type TensorEntry,
+  type LoraTarget, type MalformedReason, type ParsedAdapter, type TensorDtype, type TensorEntry,
 } from './format';
 export {
   KEY_TYPES, ROLES, parseMetadata, type KeyType, type MetaFileRef, type Role, type RootSigned, type TargetFile,

@@ -4,6 +4,7 @@
  * that read it keeps the weights it started with. Pure; the runtime's tensor type is injected.
  */
 import { ITEM_BIAS, type ParsedAdapter } from './format';
+import type { ItemTableUpdate } from './items';
 
 /** What one encoder call uses: an immutable snapshot, replaced as a whole on a swap. */
 export interface AdapterWeights<T> {
@@ -11,6 +12,10 @@ export interface AdapterWeights<T> {
   readonly feeds: Readonly<Record<string, T>>;
   /** The adapter's per-item score bias, zero-padded to `rows` (items added at run time), or `undefined`. */
   itemBias(rows: number): Float32Array | undefined;
+  /** The per-item score bias as the file lays it out (base rows, then the update's new items), or `undefined`. */
+  readonly bias?: Float32Array;
+  /** The update's item-table part (replaced rows, new products, removed rows), if it has one. */
+  readonly items?: ItemTableUpdate;
 }
 
 /** The snapshot of `adapter`: its LoRA tensors over `baseFeeds` (zeros), and `item_bias` when it has one. */
@@ -25,7 +30,12 @@ export function adapterWeights<T>(
     if (name === ITEM_BIAS) bias = t.data;
     else feeds[name] = tensor(t.data, t.dims);
   }
-  return { feeds: Object.freeze(feeds), itemBias: paddedBias(bias) };
+  return {
+    feeds: Object.freeze(feeds),
+    itemBias: paddedBias(bias),
+    ...(bias ? { bias } : {}),
+    ...(adapter.items ? { items: adapter.items } : {}),
+  };
 }
 
 /** `itemBias(rows)`: the bias itself while it covers every row, else a zero-padded copy (cached per length). */

@@ -32,13 +32,15 @@ export interface CatalogEntry {
   popularity: number;
   /** Catalog attributes for business rules (category, brand, price, inStock, free ones); absent when none. */
   attributes?: Record<string, AttributeValue>;
+  /** More searchable text (`catalog.add()` items' `text`); absent when none. */
+  text?: string;
 }
 
 /** Keys of a catalog.json item that are not attributes. */
 const NOT_ATTRIBUTES = new Set(['id', 'title', 'popularity', 'text', 'attrs', 'image_vector']);
 
 /** The item's attributes: its other top-level keys with a string, number or boolean value, and those of `attrs`. */
-function attributesOf(item: Record<string, unknown>): Record<string, AttributeValue> | undefined {
+export function attributesOf(item: Record<string, unknown>): Record<string, AttributeValue> | undefined {
   let out: Record<string, AttributeValue> | undefined;
   const put = (k: string, v: unknown): void => {
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) (out ??= Object.create(null) as Record<string, AttributeValue>)[k] = v;

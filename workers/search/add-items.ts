@@ -1,11 +1,10 @@
 /**
- * `catalog.add(items)`: checks the new products, and grows the catalog and the item matrix by their text
- * vectors (an item never seen in training gets its text vector alone; docs/artifacts.md).
+ * `catalog.add(items)`: checks the new products (the service then grows its catalog view by their text vectors:
+ * an item never seen in training gets its text vector alone; docs/artifacts.md).
  */
 import { LocalshelfError } from '../../src/errors';
 import { MAX_ADD_ITEMS, type NewItem } from '../../src/search';
 import { CatalogIndex } from '../catalog-index';
-import { appendRows, type ItemMatrix } from '../engine/item-matrix';
 
 const MAX_ID = 256;
 const MAX_TITLE = 1000;
@@ -33,16 +32,4 @@ export function checkNewItems(items: unknown, catalog: CatalogIndex): NewItem[] 
     }
     return it.text === undefined ? { id: it.id, title: it.title } : { id: it.id, title: it.title, text: it.text };
   });
-}
-
-/** The catalog and matrix with `items` appended (rows `catalog.size ..`), vectors row-major `[n, dim]`. */
-export function growCatalog(
-  catalog: CatalogIndex,
-  matrix: ItemMatrix,
-  items: readonly NewItem[],
-  vectors: Float32Array,
-): { catalog: CatalogIndex; matrix: ItemMatrix } {
-  const grown = appendRows(matrix, vectors, items.length);
-  const entries = [...catalog.entries, ...items.map((it) => ({ id: it.id, title: it.title, popularity: 0 }))];
-  return { catalog: new CatalogIndex(entries), matrix: grown };
 }

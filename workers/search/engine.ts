@@ -5,10 +5,11 @@
  */
 import { LocalshelfError } from '../../src/errors';
 import type { SearchInfo } from '../../src/protocol';
-import type { AddItemsResult, NewItem, ResolvedSearchOptions, SearchRequest, SearchResult } from '../../src/search';
+import type { ResolvedSearchOptions, SearchRequest, SearchResult } from '../../src/search';
 import type { CatalogIndex } from '../catalog-index';
 import { appendRows, parseItemMatrix, type ItemMatrix } from '../engine/item-matrix';
-import { checkNewItems, growCatalog } from './add-items';
+import { checkNewItems } from './add-items';
+import type { CatalogEntry } from '../runtime/load-model';
 import { CANDIDATES, DEFAULT_WEIGHTS, fuse, type FusionWeights } from './fuse';
 import { IndexStore } from './index-store';
 import { LEXICAL_INDEX_VERSION, LexicalIndex, type LexicalDoc } from './lexical-index';
@@ -26,6 +27,8 @@ export interface SearchContext {
   userVector(): Promise<{ vector: Float32Array; used: number } | undefined>;
   /** Attribute conditions results must meet (`rules.where`, checked by the service). */
   where?: Rules['where'];
+  /** Non-zero for rows never to return (removed by an update). */
+  removed?: Uint8Array;
 }
 
 export interface OpenSearchOptions {
@@ -56,8 +59,13 @@ export class SearchEngine {
   readonly #weights: FusionWeights;
   /** Precomputed catalog text vectors; `undefined`: the item matrix is the semantic index. */
   #vectors: ItemMatrix | undefined;
-  /** Row norms of the semantic index. */
+  /** Row norms of the semantic index, and the index they are of. */
   #norms: Float32Array;
+  #normsOf: ItemMatrix;
+  /** Rows past the model's that are in the lexical (and text-vector) index. */
+  readonly #indexedExtra = new Set<number>();
+  /** Rows past the model's, in the order `#vectors` holds them (when there are precomputed text vectors). */
+  #vectorRows = new Map<number, number>();
 
   private constructor(lexical: LexicalIndex, text: TextEncoder | undefined, info: SearchInfo, matrix: ItemMatrix, weights: FusionWeights, vectors?: ItemMatrix) {
     this.#lexical = lexical;
@@ -66,7 +74,8 @@ export class SearchEngine {
     this.#baseRows = matrix.rows;
     this.#weights = weights;
     this.#vectors = vectors;
-    this.#norms = rowNorms(vectors ?? matrix);
+    this.#normsOf = vectors ?? matrix;
+    this.#norms = rowNorms(this.#normsOf);
   }
 
   static async open(o: OpenSearchOptions): Promise<SearchEngine> {
@@ -92,7 +101,12 @@ export class SearchEngine {
     const empty: SearchResult = { items: [], query: r.query, personalized: false, historyUsed: 0, candidates: { lexical: 0, semantic: 0 }, elapsedMs: 0 };
     const terms = this.#lexical.terms(r.query).slice(0, MAX_QUERY_TERMS);
     if (r.query.length === 0 || (terms.length === 0 && !this.#semanticOn(ctx))) return { ...empty, elapsedMs: performance.now() - started };
+    await this.#sync(ctx);
     let mask = allowMask(ctx.catalog, r.filterIds);
+    if (ctx.removed) {
+      mask ??= new Uint8Array(ctx.catalog.size);
+      for (let row = 0; row < mask.length; row++) if (ctx.removed[row]) mask[row] = 1;
+    }
     if (ctx.where) {
       mask ??= new Uint8Array(ctx.catalog.size);
       ctx.catalog.entries.forEach((e, row) => {
@@ -105,7 +119,7 @@ export class SearchEngine {
       const vector = await this.#text!.embed([r.query]);
       // A buffer of this call's own: the await for the user vector below lets another search run meanwhile, and a
       // buffer shared between calls got the other query's scores (found with searches in flight on WebGPU).
-      semantic = cosineAll(this.#vectors ?? ctx.matrix, this.#norms, vector);
+      semantic = this.#semantic(ctx, vector);
     }
     if (signal?.aborted) throw new LocalshelfError('ABORTED', 'search() was aborted', { cause: signal.reason });
     const user = r.personalize ? await ctx.userVector() : undefined;
@@ -133,25 +147,52 @@ export class SearchEngine {
   }
 
   /**
-   * Embeds new products and returns the grown catalog and matrix; the lexical index takes them at once.
+   * Checks new products and embeds their titles with the text encoder (vectors `[items.length, dim]`, row-major);
+   * the service adds them to its catalog, and the next search indexes them.
    * @throws LocalshelfError `INVALID_ARGUMENT`, `NOT_READY` (no text encoder, or one whose vectors do not fit the matrix), `INFERENCE`
    */
-  async addItems(raw: unknown, ctx: SearchContext): Promise<{ catalog: CatalogIndex; matrix: ItemMatrix; result: AddItemsResult }> {
-    const started = performance.now();
-    const items = checkNewItems(raw, ctx.catalog);
-    if (this.#text === undefined || this.#text.dim !== ctx.matrix.dim) {
+  async embedNewItems(raw: unknown, catalog: CatalogIndex, dim: number): Promise<{ entries: CatalogEntry[]; vectors: Float32Array }> {
+    const items = checkNewItems(raw, catalog);
+    if (this.#text === undefined || this.#text.dim !== dim) {
       throw new LocalshelfError('NOT_READY', 'catalog.add() needs a text encoder whose vectors have the item matrix\'s size (search.textModel)');
     }
     const vectors = await this.#text.embed(items.map((it) => it.title));
-    const from = ctx.matrix.rows;
-    const grown = growCatalog(ctx.catalog, ctx.matrix, items, vectors);
-    if (this.#vectors) this.#vectors = appendRows(this.#vectors, vectors, items.length);
-    const semanticIndex = this.#vectors ?? grown.matrix;
-    const norms = new Float32Array(semanticIndex.rows);
-    norms.set(this.#norms.subarray(0, from));
-    this.#norms = rowNorms(semanticIndex, from, norms);
-    this.#lexical.add(items.map((it: NewItem, i): LexicalDoc => ({ id: from + i, title: it.title, text: it.text ?? '' })));
-    return { ...grown, result: { added: items.length, catalogSize: grown.catalog.size, elapsedMs: performance.now() - started } };
+    return { entries: items.map((it) => ({ id: it.id, title: it.title, popularity: 0, ...(it.text !== undefined ? { text: it.text } : {}) })), vectors };
+  }
+
+  /** Indexes the rows past the model's that the lexical index (and the text vectors) do not have yet. */
+  async #sync(ctx: SearchContext): Promise<void> {
+    const fresh: LexicalDoc[] = [];
+    for (let row = this.#baseRows; row < ctx.catalog.size; row++) {
+      const e = ctx.catalog.entries[row]!;
+      if (this.#indexedExtra.has(row) || e.title === '') continue;
+      this.#indexedExtra.add(row);
+      fresh.push({ id: row, title: e.title, text: e.text ?? '' });
+    }
+    if (fresh.length === 0) return;
+    this.#lexical.add(fresh);
+    if (this.#vectors && this.#text && this.#semanticOn(ctx)) {
+      const vectors = await this.#text.embed(fresh.map((d) => d.title));
+      const from = this.#vectors.rows;
+      this.#vectors = appendRows(this.#vectors, vectors, fresh.length);
+      fresh.forEach((d, i) => this.#vectorRows.set(d.id, from + i));
+    }
+  }
+
+  /** Cosine of `vector` with every row of the catalog: the text vectors, or the item matrix itself. */
+  #semantic(ctx: SearchContext, vector: Float32Array): Float32Array {
+    const index = this.#vectors ?? ctx.matrix;
+    if (this.#normsOf !== index) {
+      this.#normsOf = index;
+      this.#norms = rowNorms(index);
+    }
+    const scores = cosineAll(index, this.#norms, vector);
+    if (!this.#vectors || ctx.matrix.rows === this.#baseRows) return scores;
+    // precomputed text vectors: rows past the model's sit where #sync appended them
+    const out = new Float32Array(ctx.matrix.rows);
+    out.set(scores.subarray(0, this.#baseRows));
+    for (const [row, at] of this.#vectorRows) if (row < out.length) out[row] = scores[at]!;
+    return out;
   }
 
   #semanticOn(ctx: SearchContext): boolean {

@@ -72,7 +72,7 @@ describe('adapter format', () => {
     ['truncated header', () => good.subarray(0, 40), 'truncated'],
     ['truncated payload', () => good.subarray(0, good.length - 4), 'out-of-bounds'],
     ['bad magic', () => Object.assign(good.slice(), { 0: 0x58 }), 'bad-magic'],
-    ['unsupported version', () => { const b = good.slice(); b[4] = 2; return b; }, 'unsupported-version'],
+    ['unsupported version', () => { const b = good.slice(); b[4] = 3; return b; }, 'unsupported-version'],
     ['header not JSON', () => { const b = good.slice(); b[12] = 0x7b + 1; return b; }, 'bad-header'],
     ['trailing bytes', () => new Uint8Array([...good, 0, 0, 0, 0]), 'trailing-bytes'],
     ['non-zero header padding', () => { const b = good.slice(); const h = new DataView(b.buffer).getUint32(8, true); if ((12 + h) % 64 === 0) throw new Error('no padding'); b[12 + h] = 1; return b; }, 'bad-header'],
