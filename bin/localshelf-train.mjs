@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // localshelf-train: train a recommender on your own store's log (docs/own-data.md).
 //   npx localshelf-train --events events.csv.gz --catalog catalog.csv --out public/models/my-store
+//   npx localshelf-train update --base public/models/my-store --events new.csv.gz --catalog catalog.csv --version 2 --out u.lsad
 // A thin entry: it runs the Python pipeline (`python3 -m training.store`, PyTorch) with every argument passed
 // through. Python: $LOCALSHELF_PYTHON when set, else the first of `python3` on the PATH and /usr/bin/python3 that
 // can import torch, numpy and onnx. Plain Node ESM, no dependencies.
@@ -40,7 +41,10 @@ try {
   process.exit(127);
 }
 const env = { ...process.env, PYTHONPATH: [root, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
-const child = spawn(python, ['-m', 'training.store', ...process.argv.slice(2)], { stdio: 'inherit', env });
+// `localshelf-train update ...`: an update for a shipped model from newer events (training/store/update.py)
+const args = process.argv.slice(2);
+const module = args[0] === 'update' ? 'training.store.update' : 'training.store';
+const child = spawn(python, ['-m', module, ...(args[0] === 'update' ? args.slice(1) : args)], { stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('error', (err) => {
   console.error(`localshelf-train: cannot start ${python}: ${err.message}`);

@@ -11,8 +11,8 @@
  * that has one) must be signed by a threshold of the old root keys and of the new ones: pass both in
  * `--sign-with`. Every command checks its output with the client verifier before publishing it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KeyType } from '../workers/adapters/metadata';
 import { readKeyFile, type SigningKey } from './lib/keys';
@@ -83,9 +83,16 @@ async function main(): Promise<void> {
     const manifest = JSON.parse(readFileSync(need(values.manifest, 'manifest'), 'utf8'));
     const baseModel = manifest?.sha256?.['encoder.int8.onnx'];
     if (typeof baseModel !== 'string' || !manifest.lora) throw new Error('manifest needs sha256["encoder.int8.onnx"] and lora');
+    // item-table updates are checked against the folder's items.lsim hash and catalog ids too
+    const catalogPath = join(dirname(need(values.manifest, 'manifest')), manifest.files?.catalog ?? 'catalog.json');
+    const ids = new Set<string>(existsSync(catalogPath) ? JSON.parse(readFileSync(catalogPath, 'utf8')).items.map((i: { id: string }) => i.id) : []);
     const result = await publishAdapter(repo, {
       adapter: readFileSync(need(values.file, 'file')),
-      model: { baseModel, lora: manifest.lora, numItems: manifest.numItems },
+      model: {
+        baseModel, lora: manifest.lora, numItems: manifest.numItems, dim: manifest.dim,
+        ...(manifest.sha256['items.lsim'] ? { baseItems: manifest.sha256['items.lsim'] } : {}),
+        hasItem: (id: string) => ids.has(id),
+      },
       targetsKeys: need(values['targets-sign'], 'targets-sign').map(readKeyFile),
       timestampKeys: need(values['timestamp-sign'], 'timestamp-sign').map(readKeyFile),
       targetsTtlMs: parseDuration(values['targets-expires']),

@@ -50,10 +50,10 @@ class LoraAdapter(nn.Module):
     """The trainable part: A/B per adapted projection (all of ``encoder.lora_targets()`` by default) + item bias."""
 
     def __init__(self, model: Recommender, rank: Optional[int] = None, targets: Optional[Sequence[str]] = None,
-                 item_bias: bool = True, seed: int = 0, item_rows: bool = False):
+                 item_bias: bool = True, seed: int = 0, item_rows: bool = False, num_items: Optional[int] = None):
         super().__init__()
         self.rank = int(rank or model.cfg.lora_rank)
-        self.num_items = model.cfg.num_items
+        self.num_items = num_items or model.cfg.num_items  # more than the model's: an update with new products
         all_targets = model.encoder.lora_targets()
         known = [n for n, _ in all_targets]
         if targets is not None:
@@ -73,11 +73,18 @@ class LoraAdapter(nn.Module):
         # item-table update (training/update.py): a trainable delta per item row, zeros at start (= the base)
         self.item_delta = nn.Parameter(torch.zeros(self.num_items, model.cfg.dim)) if item_rows else None
 
+    def restrict_rows(self, rows: Sequence[int]) -> None:
+        """Only these 0-based item rows may change (what will ship): the others' deltas stay zero in training."""
+        mask = torch.zeros(self.num_items, 1)
+        mask[torch.as_tensor(list(rows), dtype=torch.long)] = 1.0
+        self.register_buffer("row_mask", mask, persistent=False)
+
     def table(self, base: torch.Tensor) -> torch.Tensor:
         """The item table this adapter runs on: ``base`` [N+1, D], plus the row deltas when it has them."""
         if self.item_delta is None:
             return base
-        return base + torch.cat([self.item_delta.new_zeros(1, base.shape[1]), self.item_delta])
+        delta = self.item_delta if getattr(self, "row_mask", None) is None else self.item_delta * self.row_mask
+        return base + torch.cat([delta.new_zeros(1, base.shape[1]), delta])
 
     def lora(self) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
         return {n: (a, b) for n, a, b in zip(self.targets, self.A, self.B)}
@@ -195,7 +202,8 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
                   time_budget_min: float = 3.0, threads: int = 1, eval_every: int = 1, patience: int = 3,
                   bias_l2: float = 0.0, dropout: Optional[bool] = True, seed: int = 0, context_weight: float = 0.0,
                   log: Optional[Callable[[dict], None]] = None, targets: Optional[Sequence[str]] = None,
-                  item_rows: bool = False, delta_l2: float = 0.0) -> Tuple[LoraAdapter, dict]:
+                  item_rows: bool = False, delta_l2: float = 0.0,
+                  trainable_rows: Optional[Sequence[int]] = None) -> Tuple[LoraAdapter, dict]:
     """Fits a LoRA adapter (+ item bias) on the later items with the base frozen; returns the best adapter by
     validation NDCG@10 (history excluded), or the last one without ``valid``. ``dropout``: keep the base's dropout
     active while training (the base trained with it). ``context_weight`` > 0 also trains on the earlier positions of
@@ -207,6 +215,8 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
     freeze(model)
     table = frozen_table(model)
     adapter = LoraAdapter(model, rank=rank, item_bias=item_bias, seed=seed, targets=targets, item_rows=item_rows)
+    if trainable_rows is not None:
+        adapter.restrict_rows(trainable_rows)
     opt = torch.optim.Adam(adapter.parameters(), lr=lr, betas=(0.9, 0.98))
     examples = later_examples(train_seqs, later, model.cfg.max_len)
     lengths = np.array([len(w) for w, _ in examples])

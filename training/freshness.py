@@ -143,7 +143,8 @@ def run_update(a: argparse.Namespace) -> dict:
     from . import lsim
     from .adapter import train_adapter
     from .export import sha256
-    from .update import encode_update, new_rows, rows_for_budget, select_rows, update_tensors
+    from .adapter import LoraAdapter
+    from .update import encode_update, new_rows, rows_by_count, rows_for_budget, select_rows, update_tensors
 
     ds = data_mod.load(a.dataset, a.max_users)
     model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
@@ -161,17 +162,29 @@ def run_update(a: argparse.Namespace) -> dict:
             short["valid_ndcg10"] = round(rec["valid"]["exclude_history"]["NDCG@10"], 5)
         print(json.dumps(short), flush=True)
 
+    enc_sha, items_sha = manifest["sha256"]["encoder.int8.onnx"], manifest["sha256"]["items.lsim"]
+    base = lsim.read(os.path.join(folder, "items.lsim"))  # the int8 rows the browser holds, dequantized
+    folder_bytes = model_folder_bytes(folder)
+    budget = int(folder_bytes * a.update_budget)
+    meta = {"trainedOn": f"{a.dataset}:later{a.later}", "base": "freshness/stale", "tool": "training.freshness update"}
+    trainable = None
+    if a.update_rows == "count":  # the rows that ship are chosen first: the items the later data is most about
+        probe = LoraAdapter(model, item_bias=True, item_rows=True)
+        fixed = len(encode_update(1, enc_sha, items_sha, probe.rank, update_tensors(
+            probe, np.zeros(0, np.int32), np.zeros((0, base.shape[1]), np.float32)), meta=meta))
+        k = rows_for_budget(budget, fixed + 3 * 64 + 512, base.shape[1], ds.num_items)
+        later = np.zeros(ds.num_items + 1)
+        every = np.zeros(ds.num_items + 1)
+        for s in ds.train:
+            np.add.at(later, np.asarray(s[-a.later:], dtype=np.int64), 1)
+            np.add.at(every, np.asarray(s, dtype=np.int64), 1)
+        trainable = rows_by_count(later[1:], k, every[1:])
     t0 = time.time()
     adapter, info = train_adapter(model, ds.train, a.later, valid=ds.valid, rank=a.rank, item_bias=True,
                                   lr=a.adapter_lr, epochs=200, time_budget_min=a.adapter_budget_min, threads=a.threads,
                                   eval_every=1, patience=3, seed=a.seed, context_weight=a.context_weight, log=say,
-                                  item_rows=True)
-    enc_sha, items_sha = manifest["sha256"]["encoder.int8.onnx"], manifest["sha256"]["items.lsim"]
-    base = lsim.read(os.path.join(folder, "items.lsim"))  # the int8 rows the browser holds, dequantized
+                                  item_rows=True, trainable_rows=trainable)
     fp32 = frozen_table_np(model)
-    folder_bytes = model_folder_bytes(folder)
-    budget = int(folder_bytes * a.update_budget)
-    meta = {"trainedOn": f"{a.dataset}:later{a.later}", "base": "freshness/stale", "tool": "training.freshness update"}
 
     def encode(k: int) -> Tuple[bytes, np.ndarray]:
         rows = select_rows(adapter, k)
@@ -191,6 +204,7 @@ def run_update(a: argparse.Namespace) -> dict:
     info.update({"wall_s_total": round(time.time() - t0, 1), "file": path, "bytes": len(blob), "baseModel": enc_sha,
                  "baseItems": items_sha, "rows": int(len(rows)), "model_folder_bytes": folder_bytes,
                  "budget_fraction": a.update_budget, "budget_bytes": budget, "rank": adapter.rank,
+                 "row_choice": a.update_rows,
                  "targets": adapter.targets, "item_bias": True, "lr": a.adapter_lr, "later": a.later,
                  "load_avg_end": os.getloadavg()})
     assert sha256(os.path.join(folder, "items.lsim")) == items_sha
@@ -500,6 +514,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--update-dir", default="update", help="sub-folder of --out for the item-table update run")
     p.add_argument("--update-budget", type=float, default=0.10,
                    help="update: bytes of the file as a fraction of the stale model folder's (docs/adapter-format.md)")
+    p.add_argument("--update-rows", choices=["count", "delta"], default="count",
+                   help="update: which rows ship: the items seen most in the later data, chosen before training and "
+                        "the only rows trained (count), or every row trained and the largest deltas kept (delta)")
     p.add_argument("--eval-md", default=None, help="write the freshness section of this EVAL.md")
     p.add_argument("--from-results", action="store_true", help="report: re-render from <out>/results.json")
     p.add_argument("--note", action="append", default=[], help="report: an extra bullet for EVAL.md")

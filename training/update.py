@@ -43,10 +43,25 @@ def rows_for_budget(budget_bytes: int, fixed_bytes: int, dim: int, limit: int) -
     return int(max(0, min(limit, (budget_bytes - fixed_bytes) // row_bytes(dim))))
 
 
+def rows_by_count(counts: np.ndarray, k: int, tiebreak: Optional[np.ndarray] = None) -> np.ndarray:
+    """0-based rows (sorted) of the ``k`` items seen most in the newer data (``counts`` [N]; ties by ``tiebreak``,
+    then lower row): chosen before training, so the update learns with exactly the rows that ship."""
+    k = int(min(k, len(counts)))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int32)
+    keys = (np.arange(len(counts)),) + ((-tiebreak,) if tiebreak is not None else ()) + (-counts,)
+    return np.sort(np.lexsort(keys)[:k]).astype(np.int32)
+
+
 def select_rows(adapter: LoraAdapter, k: int) -> np.ndarray:
-    """0-based item rows (sorted) of the ``k`` largest row deltas (L2 norm)."""
+    """0-based item rows (sorted) that ship: the trainable rows when training was restricted to them, else the
+    ``k`` largest row deltas (L2 norm)."""
     if adapter.item_delta is None or k <= 0:
         return np.zeros(0, dtype=np.int32)
+    mask = getattr(adapter, "row_mask", None)
+    if mask is not None:
+        rows = np.flatnonzero(mask[:, 0].cpu().numpy() > 0).astype(np.int32)
+        return rows[:k] if len(rows) > k else rows
     norms = adapter.item_delta.detach().norm(dim=1).cpu().numpy()
     k = min(k, int((norms > 0).sum()))
     top = np.argpartition(-norms, k - 1)[:k] if k > 0 else np.zeros(0, dtype=np.int64)
@@ -60,9 +75,9 @@ def new_rows(base_fp32: np.ndarray, adapter: LoraAdapter, rows: np.ndarray) -> n
 
 
 def update_tensors(adapter: LoraAdapter, rows: np.ndarray, vectors: np.ndarray, include_lora: bool = True,
-                   new_vectors: Optional[np.ndarray] = None, removed: Sequence[int] = (),
-                   new_bias: Optional[np.ndarray] = None) -> List[Tuple[str, np.ndarray]]:
-    """The file's tensors: LoRA pairs (when ``include_lora``), the item-table tensors and ``item_bias``."""
+                   new_vectors: Optional[np.ndarray] = None, removed: Sequence[int] = ()) -> List[Tuple[str, np.ndarray]]:
+    """The file's tensors: LoRA pairs (when ``include_lora``), the item-table tensors and ``item_bias`` (the
+    adapter's, which covers the base rows and then the new ones)."""
     out: List[Tuple[str, np.ndarray]] = []
     if include_lora:
         out += [(n, a) for n, a in adapter.tensors() if n.startswith("lora.")]
@@ -75,10 +90,7 @@ def update_tensors(adapter: LoraAdapter, rows: np.ndarray, vectors: np.ndarray, 
     if len(removed):
         out.append(("items.removed", np.asarray(sorted(removed), dtype=np.int32)))
     if adapter.item_bias is not None:
-        bias = adapter.item_bias.detach().cpu().numpy().astype(np.float32)
-        if new_vectors is not None and len(new_vectors):
-            bias = np.concatenate([bias, new_bias if new_bias is not None else np.zeros(len(new_vectors), np.float32)])
-        out.append(("item_bias", bias))
+        out.append(("item_bias", adapter.item_bias.detach().cpu().numpy().astype(np.float32)))
     return out
 
 
