@@ -24,6 +24,9 @@ How shoppers behave (what a model can learn, and what event types tell it):
   rarely more. So a view says little, a cart says "coming back for this", a purchase says "done: accessories next";
   a model that ignores event types cannot tell a bought phone from a browsed one.
 - Timestamps: shoppers start over 150 days, sessions are exponentially spaced (mean 3 days), events 20-240 s apart.
+- ``--launches F`` (default 0): a fraction F of the items launch during the log (uniform between day 60 and day
+  170): no event on them before their launch (a draw of an unlaunched item is drawn again), so a model trained on
+  an earlier window has never seen them. The freshness study on a time split uses it (training/store/freshness_time.py).
 """
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ def _zipf_cum(n: int, s: float, rng: random.Random) -> List[float]:
 class Store:
     """The catalog and the sampling tables the shoppers draw from."""
 
-    def __init__(self, n_items: int, rng: random.Random, image_dim: int = 0):
+    def __init__(self, n_items: int, rng: random.Random, image_dim: int = 0, launches: float = 0.0, seed: int = 0):
         shelves = [(d, a, s, noun, price) for d, aisles in TAXONOMY.items() for a, lst in aisles.items()
                    for (s, noun, price) in lst]
         self.shelf_names = [s[2] for s in shelves]
@@ -91,6 +94,8 @@ class Store:
         live = [i for lst in self.items_of for i in lst]
         self.all_items, self.all_cum = live, _zipf_cum(len(live), 1.05, rng)
         self.shelf_of = {s: k for k, s in enumerate(self.shelf_names)}
+        lr = random.Random(seed * 7919 + 17)  # its own stream: without launches the log is what it always was
+        self.launch = {i: T0 + int((60 + 110 * lr.random()) * 86400) for i in range(n_items) if lr.random() < launches}
         self.item_shelf = {}
         for k, lst in enumerate(self.items_of):
             for i in lst:
@@ -127,6 +132,15 @@ def _depth(rng: random.Random, p_click: float, p_cart: float = 0.3, p_buy: float
 def simulate(store: Store, n_users: int, rng: random.Random):
     """Arrays (user, item, time s, type 1..4) in time order."""
     users, items, times, types = array("i"), array("i"), array("q"), array("b")
+    launch = store.launch
+
+    def on_sale(draw, t: int) -> Optional[int]:
+        """A draw of an item launched by ``t`` (up to 20 tries; None: the visit does not happen)."""
+        for _ in range(20):
+            i = draw()
+            if i is None or launch.get(i, 0) <= t:
+                return i
+        return None
 
     def emit(u: int, item: int, depth: int, t: int) -> int:
         for e in range(1, depth + 1):
@@ -156,9 +170,11 @@ def simulate(store: Store, n_users: int, rng: random.Random):
             abandoned = None
             for _ in range(min(1 + int(rng.expovariate(1 / 2.0)), 30)):
                 bounce = rng.random() < 0.2
-                item = store.popular_item(rng) if bounce else store.item_on(k, rng)
+                item = on_sale(lambda: store.popular_item(rng) if bounce else store.item_on(k, rng), t)
                 if not bounce and rng.random() < 0.3:  # the shopper filters the shelf by a liked brand
-                    item = store.liked_item(k, liked, rng) or item
+                    item = on_sale(lambda: store.liked_item(k, liked, rng), t) or item
+                if item is None:
+                    continue
                 match = store.item_brand[item] in liked
                 depth = 1 if bounce and rng.random() < 0.95 else _depth(rng, 0.8 if match else 0.3,
                                                                           0.4 if match else 0.12)
@@ -242,11 +258,11 @@ def write_catalog(path: str, store: Store, bad_rows: bool = False) -> int:
 
 
 def generate(out: str, users: int, items: int, seed: int = 0, fmt: str = "csv", gz: bool = False,
-             time_format: str = "iso", bad_rows: bool = False, image_dim: int = 0) -> dict:
+             time_format: str = "iso", bad_rows: bool = False, image_dim: int = 0, launches: float = 0.0) -> dict:
     os.makedirs(out, exist_ok=True)
     rng = random.Random(seed)
     t0 = time.time()
-    store = Store(items, rng, image_dim)
+    store = Store(items, rng, image_dim, launches, seed)
     arrays = simulate(store, users, rng)
     ext = ("csv" if fmt == "csv" else "jsonl") + (".gz" if gz else "")
     ev_path, cat_path = os.path.join(out, f"events.{ext}"), os.path.join(out, "catalog.csv" + (".gz" if gz else ""))
@@ -268,12 +284,13 @@ def main(argv=None) -> None:
     p.add_argument("--time-format", choices=["iso", "ms", "s"], default="iso")
     p.add_argument("--bad-rows", action="store_true", help="insert one row of each kind of problem (CSV only)")
     p.add_argument("--image-dim", type=int, default=0, help="add an image_vector column of this width")
+    p.add_argument("--launches", type=float, default=0.0, help="fraction of items launched during the log (see above)")
     a = p.parse_args(argv)
     if a.bad_rows and a.format != "csv":
         p.error("--bad-rows writes CSV rows: use it with --format csv")
     users = a.users or (max(1, round(a.events / 17.7)) if a.events else 5000)
     print(json.dumps(generate(a.out, users, a.items, a.seed, a.format, a.gzip, a.time_format, a.bad_rows,
-                              a.image_dim)))
+                              a.image_dim, a.launches)))
 
 
 if __name__ == "__main__":
