@@ -14,7 +14,7 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 export const T0 = Date.UTC(2025, 0, 1);
 
-/** A small model: rank 2, three targets, 16 items. */
+/** A small model: rank 2, three targets, 16 items of 8 dimensions (item-table updates bind to `baseItems`). */
 export const MODEL: ModelBinding = {
   baseModel: 'a'.repeat(64),
   lora: {
@@ -26,6 +26,8 @@ export const MODEL: ModelBinding = {
     ],
   },
   numItems: 16,
+  dim: 8,
+  baseItems: 'c'.repeat(64),
 };
 export const OTHER_BASE = 'b'.repeat(64);
 
@@ -91,7 +93,9 @@ export class SimPublisher {
   /** A new adapter for `baseModel` (default: {@link MODEL}'s): targets N+1, timestamp M+1. */
   publishAdapter(now: number, baseModel = MODEL.baseModel): Release {
     this.adapterVersion += 1;
-    const bytes = randomAdapter({ ...MODEL, baseModel }, this.adapterVersion, this.random, { itemBias: this.random() < 0.5 });
+    // half the releases are item-table updates (format version 2): they go through the same checks
+    const items = this.random() < 0.5 ? { rows: 1 + Math.floor(this.random() * 4), newItems: Math.floor(this.random() * 3), removed: Math.floor(this.random() * 2) } : undefined;
+    const bytes = randomAdapter({ ...MODEL, baseModel }, this.adapterVersion, this.random, { itemBias: this.random() < 0.5, ...(items ? { items } : {}) });
     const digest = sha256(bytes);
     const path = `adapters/${digest}.lsad`;
     for (const [p, f] of Object.entries(this.entries)) if (f.baseModel === baseModel) delete this.entries[p];

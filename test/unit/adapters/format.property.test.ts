@@ -1,7 +1,8 @@
 /**
- * Property test of `parseAdapter`: seeded random mutations and truncations of valid files. Whatever the input,
- * the parser either throws `LocalshelfError` `ADAPTER_MALFORMED`, or returns tensors that agree with the file's
- * own header (names, shapes, bytes at the declared offsets, bounds, no overlap, finite values).
+ * Property test of `parseAdapter`: seeded random mutations and truncations of valid files (LoRA-only and
+ * item-table updates). Whatever the input, the parser either throws `LocalshelfError` `ADAPTER_MALFORMED` (or
+ * `ADAPTER_BASE_MISMATCH` when the mutation hit the items.lsim hash), or returns tensors that agree with the file's
+ * own header (names, shapes, bytes at the declared offsets, bounds, no overlap, finite values, increasing rows).
  */
 import { describe, expect, it } from 'vitest';
 import { isLocalshelfError } from '../../../src/errors';
@@ -96,22 +97,43 @@ const MUTATIONS: Mutation[] = [
 function assertAgrees(bytes: Uint8Array, parsed: ParsedAdapter): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = Math.ceil((12 + view.getUint32(8, true)) / 64) * 64;
-  const shapes = shapesFor(MODEL);
-  expect(parsed.tensors.size).toBe(parsed.header.tensors.length);
+  const m = parsed.header.newItems?.length ?? 0;
+  const shapes = shapesFor({ ...MODEL, numItems: MODEL.numItems + m });
+  const itemEntries = parsed.header.tensors.filter((e) => e.name.startsWith('items.'));
+  expect(parsed.tensors.size).toBe(parsed.header.tensors.length - itemEntries.length);
   const spans: [number, number][] = [];
   for (const entry of parsed.header.tensors) {
+    spans.push([entry.offset, entry.offset + entry.length]);
+    expect(start + entry.offset + entry.length).toBeLessThanOrEqual(bytes.length);
+    if (entry.name.startsWith('items.')) {
+      const it = parsed.items!;
+      const data = { 'items.rows': it.rows, 'items.q': it.q, 'items.scale': it.scales, 'items.removed': it.removed }[entry.name]!;
+      expect(data.length).toBe(entry.shape.reduce((a, b) => a * b, 1));
+      for (let j = 0; j < data.length; j++) {
+        const at = start + entry.offset;
+        const v = entry.dtype === 'int8' ? view.getInt8(at + j) : entry.dtype === 'int32' ? view.getInt32(at + 4 * j, true) : view.getFloat32(at + 4 * j, true);
+        if (!Object.is(v, data[j])) throw new Error(`${entry.name}[${j}] disagrees with the file`);
+      }
+      continue;
+    }
     const t = parsed.tensors.get(entry.name)!;
     expect(t, entry.name).toBeDefined();
     expect(t.dims).toEqual(entry.shape);
     expect(t.dims).toEqual(shapes.get(entry.name));
     expect(t.data.length * 4).toBe(entry.length);
     expect(t.data.length).toBe(entry.shape.reduce((a, b) => a * b, 1));
-    expect(start + entry.offset + entry.length).toBeLessThanOrEqual(bytes.length);
     for (let j = 0; j < t.data.length; j++) {
       const v = view.getFloat32(start + entry.offset + 4 * j, true);
       if (!Number.isFinite(v) || !Object.is(v, t.data[j])) throw new Error(`${entry.name}[${j}] disagrees with the file`);
     }
-    spans.push([entry.offset, entry.offset + entry.length]);
+  }
+  if (parsed.items) {
+    const { rows, removed, q, scales } = parsed.items;
+    expect(q.length).toBe((rows.length + m) * MODEL.dim!);
+    expect(scales.length).toBe(rows.length + m);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!).toBeGreaterThan(rows[i - 1]!);
+    for (let i = 1; i < removed.length; i++) expect(removed[i]!).toBeGreaterThan(removed[i - 1]!);
+    for (const s of scales) expect(s >= 0).toBe(true);
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
@@ -120,8 +142,9 @@ function assertAgrees(bytes: Uint8Array, parsed: ParsedAdapter): void {
 describe('parseAdapter under random mutation', () => {
   it(`${RUNS} mutated files: ADAPTER_MALFORMED or tensors that agree with the header`, () => {
     const r = seededRandom(0xada97e5);
+    // half of the seed files are item-table updates (format version 2: int8 / int32 tensors, new products)
     const seeds = Array.from({ length: 8 }, (_, i) =>
-      encodeAdapter(randomAdapterInput(MODEL, 1 + i, seededRandom(i), { itemBias: i % 2 === 0 }), MODEL),
+      encodeAdapter(randomAdapterInput(MODEL, 1 + i, seededRandom(i), { itemBias: i % 2 === 0, ...(i >= 4 ? { items: { rows: i - 2, newItems: i - 4, removed: 1 } } : {}) }), MODEL),
     );
     let accepted = 0;
     const rejected = new Map<string, number>();
@@ -132,6 +155,11 @@ describe('parseAdapter under random mutation', () => {
       try {
         parsed = parseAdapter(bytes, MODEL);
       } catch (error) {
+        // a mutated baseItems hash is still a hash: the rows then fit another items.lsim
+        if (isLocalshelfError(error, 'ADAPTER_BASE_MISMATCH')) {
+          rejected.set('base-items', (rejected.get('base-items') ?? 0) + 1);
+          continue;
+        }
         if (!isLocalshelfError(error, 'ADAPTER_MALFORMED')) throw new Error(`run ${run}: threw ${String(error)}`, { cause: error });
         const reason = (error as Error).message.split(':')[0]!;
         rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
@@ -143,7 +171,8 @@ describe('parseAdapter under random mutation', () => {
     // The mutations reach every check, and some mutated files (payload-only edits) are still valid.
     expect(accepted).toBeGreaterThan(100);
     for (const reason of ['truncated', 'bad-magic', 'bad-header', 'bad-tensor', 'duplicate-tensor', 'shape-mismatch',
-      'missing-pair', 'misaligned', 'out-of-bounds', 'overlap', 'trailing-bytes', 'non-finite', 'unsupported-version']) {
+      'missing-pair', 'misaligned', 'out-of-bounds', 'overlap', 'trailing-bytes', 'non-finite', 'unsupported-version',
+      'bad-item-rows']) {
       expect(rejected.get(reason) ?? 0, reason).toBeGreaterThan(0);
     }
   });
