@@ -5,7 +5,7 @@
  * base + update (adapter-oracle.ts writes the rows into its own matrix copy); the new products are found by
  * search, recommendable, and still there after a reload (restored from IndexedDB, as are `catalog.add()`
  * products); updates whose rows fit another item matrix, or whose "new" products are already in the catalog,
- * are rejected with a typed error and the installed update stays.
+ * are rejected with a typed error and the installed update stays; a later LoRA-only release rolls the rows back.
  */
 import type { Page } from '@playwright/test';
 import type { Recommender } from '../../src/index';
@@ -90,7 +90,7 @@ function expectRanking(actual: { ids: string[]; scores: number[] }, expected: Or
   actual.scores.forEach((s, i) => expect(Math.abs(s - expected.scores[i]!), `score at ${i}`).toBeLessThan(5e-4));
 }
 
-test('an update with changed rows, new products and a removed one ranks as base + update; new products are found, recommendable and kept across a reload; mismatched deltas are rejected', async ({ shop }) => {
+test('an update with changed rows, new products and a removed one ranks as base + update; new products are found, recommendable and kept across a reload; mismatched deltas are rejected; a LoRA-only release rolls the rows back', async ({ shop }) => {
   test.setTimeout(180_000);
   // The publisher is not told the base items hash: the client's own binding check is what rejects v2 below.
   const { baseItems: _notChecked, ...publisherBinding } = beauty.binding;
@@ -137,6 +137,14 @@ test('an update with changed rows, new products and a removed one ranks as base 
     await channel.publish(itemUpdate(3, base, { newItems: [{ id: beauty.ids[10]!, title: 'Not new' }, { id: 'LS-UPD-OIL', title: 'Cedarwood Beard Oil Travel Size' }] }));
     expect(await sync(shop)).toEqual({ version: 1, code: 'ADAPTER_MALFORMED' });
     expectRanking(await recommend(shop), expected);
+
+    // A LoRA-only release replaces the item update as a whole: the model's own rows again, the new products gone.
+    const v4 = randomAdapterInput(beauty.binding, 4, seededRandom(12), { scale: 0.1 });
+    await channel.publish(v4);
+    expect(await sync(shop)).toEqual({ version: 4, code: null });
+    expectRanking(await recommend(shop), await beauty.recommend(NAILS, v4));
+    expect((await search(shop, 'aurora glaze')).map((h) => h.id)).not.toContain('LS-UPD-NAIL');
+    expect((await search(shop, 'zephyr mist'))[0]).toEqual({ id: 'LS-PAGE-MIST', added: true }); // the page's own stays
   } finally {
     await channel.close();
   }
