@@ -23,8 +23,9 @@ export interface CallOptions {
 export interface CatalogApi {
   /**
    * Adds products the shipped catalog lacks. Each is embedded on the device by the text encoder and is
-   * searchable and recommendable as soon as the promise resolves (for this session: call it again after a
-   * reload). All or nothing: one invalid item rejects with `INVALID_ARGUMENT` and adds none.
+   * searchable and recommendable as soon as the promise resolves, and kept on the device (IndexedDB
+   * `<storageName>-catalog`, for this model) so it is back after a reload. All or nothing: one invalid item
+   * rejects with `INVALID_ARGUMENT`, a failed write with `STORAGE` / `QUOTA_EXCEEDED`, and none is added.
    */
   add(items: NewItem[], options?: CallOptions): Promise<AddItemsResult>;
 }
