@@ -81,15 +81,8 @@ def arm_paths(out: str, name: str) -> str:
     return os.path.join(out, name, "model.pt")
 
 
-def run_adapter(a: argparse.Namespace) -> dict:
-    """LoRA (+ item bias) on the stale base, trained on the withheld later items; written as a real .lsad file bound to
-    the stale base's int8 encoder hash."""
-    from .adapter import base_encoder_sha, export_adapter, train_adapter
-
-    ds = data_mod.load(a.dataset, a.max_users)
-    model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
-    out = os.path.join(a.out, a.adapter_dir)
-    os.makedirs(out, exist_ok=True)
+def epoch_logger(out: str):
+    """A ``log`` callback for train_adapter: every record to ``<out>/train_log.jsonl``, a short line to stdout."""
     logf = open(os.path.join(out, "train_log.jsonl"), "w")
 
     def say(rec: dict) -> None:
@@ -99,6 +92,19 @@ def run_adapter(a: argparse.Namespace) -> dict:
         if "valid" in rec:
             short["valid_ndcg10"] = round(rec["valid"]["exclude_history"]["NDCG@10"], 5)
         print(json.dumps(short), flush=True)
+    return say
+
+
+def run_adapter(a: argparse.Namespace) -> dict:
+    """LoRA (+ item bias) on the stale base, trained on the withheld later items; written as a real .lsad file bound to
+    the stale base's int8 encoder hash."""
+    from .adapter import base_encoder_sha, export_adapter, train_adapter
+
+    ds = data_mod.load(a.dataset, a.max_users)
+    model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
+    out = os.path.join(a.out, a.adapter_dir)
+    os.makedirs(out, exist_ok=True)
+    say = epoch_logger(out)
 
     t0 = time.time()
     # ds.train = seq[:-2]; its last `later` items are exactly what the stale base never saw
@@ -119,13 +125,6 @@ def run_adapter(a: argparse.Namespace) -> dict:
     return info
 
 
-def model_folder_bytes(folder: str) -> int:
-    """Bytes a browser downloads for a model folder: manifest.json and every file its sha256 lists."""
-    manifest = json.load(open(os.path.join(folder, "manifest.json")))
-    return os.path.getsize(os.path.join(folder, "manifest.json")) + sum(
-        os.path.getsize(os.path.join(folder, f)) for f in manifest["sha256"])
-
-
 def export_stale(a: argparse.Namespace, ds: data_mod.Dataset) -> str:
     """The stale base's browser model folder (what a store shipped before the update): <out>/stale/artifacts."""
     from .export import export_all
@@ -144,7 +143,8 @@ def run_update(a: argparse.Namespace) -> dict:
     from .adapter import train_adapter
     from .export import sha256
     from .adapter import LoraAdapter
-    from .update import encode_update, new_rows, rows_by_count, rows_for_budget, select_rows, update_tensors
+    from .update import (encode_update, model_folder_bytes, new_rows, rows_by_count, rows_for_budget, select_rows,
+                         update_tensors)
 
     ds = data_mod.load(a.dataset, a.max_users)
     model, _ = train_mod.load_checkpoint(arm_paths(a.out, "stale"), ds)
@@ -152,19 +152,11 @@ def run_update(a: argparse.Namespace) -> dict:
     manifest = json.load(open(os.path.join(folder, "manifest.json")))
     out = os.path.join(a.out, a.update_dir)
     os.makedirs(out, exist_ok=True)
-    logf = open(os.path.join(out, "train_log.jsonl"), "w")
-
-    def say(rec: dict) -> None:
-        logf.write(json.dumps(rec) + "\n")
-        logf.flush()
-        short = {k: v for k, v in rec.items() if k != "valid"}
-        if "valid" in rec:
-            short["valid_ndcg10"] = round(rec["valid"]["exclude_history"]["NDCG@10"], 5)
-        print(json.dumps(short), flush=True)
+    say = epoch_logger(out)
 
     enc_sha, items_sha = manifest["sha256"]["encoder.int8.onnx"], manifest["sha256"]["items.lsim"]
     base = lsim.read(os.path.join(folder, "items.lsim"))  # the int8 rows the browser holds, dequantized
-    folder_bytes = model_folder_bytes(folder)
+    folder_bytes = model_folder_bytes(folder, manifest)
     budget = int(folder_bytes * a.update_budget)
     meta = {"trainedOn": f"{a.dataset}:later{a.later}", "base": "freshness/stale", "tool": "training.freshness update"}
     trainable = None

@@ -23,6 +23,7 @@ Header: ``baseItems`` = sha256 of the base's ``items.lsim`` (the rows are bound 
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -36,6 +37,13 @@ ROW_OVERHEAD = 8  # bytes per shipped row besides its D int8 values: the int32 r
 
 def row_bytes(dim: int) -> int:
     return dim + ROW_OVERHEAD
+
+
+def model_folder_bytes(folder: str, manifest: dict) -> int:
+    """Bytes a browser downloads for a model folder: manifest.json and every file its sha256 lists (what an
+    update's size is a fraction of)."""
+    return os.path.getsize(os.path.join(folder, "manifest.json")) + sum(
+        os.path.getsize(os.path.join(folder, f)) for f in manifest["sha256"])
 
 
 def rows_for_budget(budget_bytes: int, fixed_bytes: int, dim: int, limit: int) -> int:

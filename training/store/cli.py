@@ -30,7 +30,7 @@ from ..export import export_all
 from .baselines import evaluate_baselines
 from .catalog import DEFAULT_TEXT_FIELDS
 from .dataset import PrepareOptions, prepare
-from .errors import InputError
+from .errors import run_reporting_input_errors
 from .events import parse_event_map
 from ..train import eval_split
 from .fit import FitOptions, fit, init_distributed, pick_device
@@ -176,12 +176,4 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     a = parse_args(argv)
     a.argv = argv
-    try:
-        run(a)
-    except InputError as e:
-        print(f"localshelf-train: {e}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as e:
-        print(f"localshelf-train: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return run_reporting_input_errors("localshelf-train", lambda: run(a))

@@ -7,9 +7,10 @@ report with their ``file:line``. Notices (an item without any text) keep the row
 """
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 # code -> what it means (reports print this beside the count)
 CODES: Dict[str, str] = {
@@ -94,3 +95,13 @@ class Problems:
                           "row": "kept" if c in KEPT else "skipped",
                           "examples": [str(x) for x in self.samples.get((p, c), [])]}
                          for (p, c), n in sorted(self.counts.items())]}
+
+
+def run_reporting_input_errors(prog: str, run: Callable[[], object]) -> int:
+    """A command's exit code: 0, or 2 with ``prog: <file:line: reason>`` on stderr for bad input or a missing file."""
+    try:
+        run()
+    except (InputError, FileNotFoundError) as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -38,9 +38,10 @@ from ..adapter import LoraAdapter, base_encoder_sha, parse_lsad
 from ..evaluate import left_pad, metrics_from_ranks, rank_targets
 from ..tokenizer import WordPieceTokenizer
 from ..train import load_checkpoint, make_batches
-from ..update import apply_update, encode_update, rows_by_count, rows_for_budget, select_rows, update_tensors
+from ..update import (apply_update, encode_update, model_folder_bytes, rows_by_count, rows_for_budget, select_rows,
+                      update_tensors)
 from .catalog import read_catalog
-from .errors import InputError, Problems
+from .errors import Problems, run_reporting_input_errors
 from .events import parse_event_map, read_events
 from .memory import peak_rss_mib
 from .sequences import build_sequences
@@ -72,12 +73,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not 0 < a.budget <= 1:
         p.error("--budget must be in (0, 1]")
     return a
-
-
-def folder_bytes(folder: str, manifest: dict) -> int:
-    """What a browser downloads for the model: manifest.json and every file it lists."""
-    return os.path.getsize(os.path.join(folder, "manifest.json")) + sum(
-        os.path.getsize(os.path.join(folder, f)) for f in manifest["sha256"])
 
 
 def text_rows(model, texts: List[str]) -> torch.Tensor:
@@ -194,7 +189,7 @@ def run(a: argparse.Namespace) -> dict:
     ad = LoraAdapter(model, item_bias=True, item_rows=True, seed=a.seed, num_items=n + m)
     # the rows that ship are chosen first (every new product, then the base items the newer events are most
     # about, as many as the byte budget holds), and only they train: the update learns with what ships
-    base_bytes = folder_bytes(a.base, manifest)
+    base_bytes = model_folder_bytes(a.base, manifest)
     budget = int(base_bytes * a.budget)
     counts = np.bincount(seqs.items, minlength=n + m + 1)
     probe = encode_update(a.version, sha, items_sha, ad.rank,
@@ -313,16 +308,7 @@ def run(a: argparse.Namespace) -> dict:
 
 
 def main(argv=None) -> int:
-    a = parse_args(argv)
-    try:
-        run(a)
-    except InputError as e:
-        print(f"localshelf-train update: {e}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as e:
-        print(f"localshelf-train update: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return run_reporting_input_errors("localshelf-train update", lambda: run(parse_args(argv)))
 
 
 if __name__ == "__main__":
