@@ -7,18 +7,31 @@ import { defineConfig, type Plugin } from 'vite';
 const external = [/^onnxruntime-web(\/.*)?$/, /^comlink$/, /^idb$/, /^minisearch$/];
 
 /**
- * Writes the worker URL as a literal in the built entry, so the app's bundler recognises
- * `new Worker(new URL("./recommender.worker.js", import.meta.url))` and bundles the worker with its
- * dependencies. (In the source it is a constant, which keeps Vite's own worker plugin off it here.)
+ * Writes the worker URLs as literals in the built entries, so the app's bundler recognises
+ * `new Worker(new URL("./recommender.worker.js", import.meta.url))` (and `./recommender-webgpu.worker.js` in the
+ * `localshelf/webgpu` entry) and bundles each worker with its dependencies. (In the source they are constants,
+ * which keeps Vite's own worker plugin off them here.)
  */
 function literalWorkerUrl(): Plugin {
+  const urls = ['./recommender.worker.js', './recommender-webgpu.worker.js'];
+  const found = new Set<string>();
   return {
     name: 'localshelf:literal-worker-url',
-    renderChunk(code, chunk) {
-      if (chunk.name !== 'localshelf') return null;
-      const pattern = /new Worker\(new URL\([\w$]+, import\.meta\.url\)/;
-      if (!pattern.test(code)) this.error('worker construction not found in the entry chunk');
-      return { code: code.replace(pattern, 'new Worker(new URL("./recommender.worker.js", import.meta.url)'), map: null };
+    renderChunk(code) {
+      let out = code;
+      for (const url of urls) {
+        // the constant holding the URL (`const X = "./recommender.worker.js"`), wherever the chunking put it
+        const decl = new RegExp(`(?:const|let|var)\\s+([\\w$]+)\\s*=\\s*["']${url.replace(/[.]/g, '\\.')}["']`).exec(out);
+        if (!decl) continue;
+        const use = `new Worker(new URL(${decl[1]}, import.meta.url)`;
+        if (!out.includes(use)) this.error(`${url}: no new Worker(new URL(${decl[1]}, import.meta.url)) beside its constant`);
+        out = out.split(use).join(`new Worker(new URL(${JSON.stringify(url)}, import.meta.url)`);
+        found.add(url);
+      }
+      return out === code ? null : { code: out, map: null };
+    },
+    generateBundle() {
+      for (const url of urls) if (!found.has(url)) this.error(`worker construction for ${url} not found in any chunk`);
     },
   };
 }
@@ -35,7 +48,12 @@ export default defineConfig({
     sourcemap: true,
     assetsInlineLimit: 0,
     lib: {
-      entry: { localshelf: 'src/index.ts', 'recommender.worker': 'workers/recommender.worker.ts' },
+      entry: {
+        localshelf: 'src/index.ts',
+        webgpu: 'src/webgpu.ts',
+        'recommender.worker': 'workers/recommender.worker.ts',
+        'recommender-webgpu.worker': 'workers/recommender-webgpu.worker.ts',
+      },
       formats: ['es'],
     },
     rollupOptions: { external },

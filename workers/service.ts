@@ -57,7 +57,13 @@ const DEVICE_LOST = Symbol('device lost');
 /** Search is built this long after start-up when no call has asked for it sooner. */
 const SEARCH_WARM_DELAY_MS = 300;
 
+/** What a worker entry gives the engine: the WebGPU runtime loader in the `localshelf/webgpu` worker. */
+export interface ServiceOptions {
+  webgpu?: () => Promise<typeof import('onnxruntime-web')>;
+}
+
 export class RecommenderService implements EngineApi {
+  readonly #webgpu: ServiceOptions['webgpu'];
   #ready: Ready | undefined;
   /** One onnxruntime run at a time: the encoder, the search build, the text encoder. */
   readonly #exclusive = createTurns();
@@ -67,6 +73,10 @@ export class RecommenderService implements EngineApi {
   readonly #shelves = new Shelves();
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
+
+  constructor(options: ServiceOptions = {}) {
+    this.#webgpu = options.webgpu;
+  }
 
   async init(
     config: EngineConfig,
@@ -88,7 +98,7 @@ export class RecommenderService implements EngineApi {
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, openedHistory] = await Promise.all([
-      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads }),
+      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
       openHistory({
         name: config.storageName,
         cap: config.historyCap,

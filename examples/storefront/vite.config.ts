@@ -15,7 +15,12 @@ export default defineConfig({
   base: './',
   appType: 'mpa',
   publicDir: `${repo}/public`,
-  resolve: { alias: { localshelf: `${repo}/dist/localshelf.js` } },
+  resolve: {
+    alias: [
+      { find: /^localshelf\/webgpu$/, replacement: `${repo}/dist/webgpu.js` },
+      { find: /^localshelf$/, replacement: `${repo}/dist/localshelf.js` },
+    ],
+  },
   build: { outDir: `${root}/dist`, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },

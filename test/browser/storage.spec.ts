@@ -52,7 +52,7 @@ test('IndexedDB missing in the worker: the history runs in memory and says so; "
       window.Worker = Native;
     }
   }, MODEL);
-  expect(out.script).toMatch(/recommender\.worker/);
+  expect(out.script).toMatch(/recommender(-webgpu)?\.worker/);
   expect(out.info.kind).toBe('memory');
   expect(out.info.reason).toMatch(/IndexedDB is not available/);
   expect(out).toMatchObject({ source: 'personal', items: 5, history: 1, strict: 'STORAGE' });

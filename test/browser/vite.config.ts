@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^localshelf\/react$/, replacement: `${repo}/dist/react.js` },
+      { find: /^localshelf\/webgpu$/, replacement: `${repo}/dist/webgpu.js` },
       { find: /^localshelf$/, replacement: `${repo}/dist/localshelf.js` },
     ],
   },

@@ -48,7 +48,7 @@ export interface FreshApp {
 }
 
 /** npm and the environment a new user's shell has: none of this repo's npm settings. */
-function userEnv(): NodeJS.ProcessEnv {
+export function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^npm_/i.test(k) && !/^npm_config_(cache|userconfig|globalconfig)$/i.test(k)) continue;
@@ -128,6 +128,16 @@ function treeOf(lock: Record<string, LockEntry>, start: string): Set<string> {
   return seen;
 }
 
+/** `npm pack` of the built package (run `npm run build` first) into `dest`: the tarball and its file list. */
+export function packLibrary(dest: string): FreshApp['tarball'] {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: repo, env: userEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as {
+    filename: string;
+    size: number;
+    files: { path: string }[];
+  }[];
+  return { file: join(dest, packed[0]!.filename), bytes: packed[0]!.size, files: packed[0]!.files.map((f) => f.path) };
+}
+
 /** Packs the built package (run `npm run build` first), installs it into a new app and builds the app. */
 export function buildFreshApp(options: { log?: (line: string) => void; train?: boolean } = {}): FreshApp {
   const log = options.log ?? (() => undefined);
@@ -137,17 +147,12 @@ export function buildFreshApp(options: { log?: (line: string) => void; train?: b
     const dir = join(work, 'shop');
     mkdirSync(dir);
     log(`npm pack → ${work}`);
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as {
-      filename: string;
-      size: number;
-      files: { path: string }[];
-    }[];
-    const tarball = { file: join(work, packed[0]!.filename), bytes: packed[0]!.size, files: packed[0]!.files.map((f) => f.path) };
+    const tarball = packLibrary(work);
     const viteVersion = (JSON.parse(readFileSync(join(repo, 'node_modules/vite/package.json'), 'utf8')) as { version: string }).version;
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'shop', private: true, type: 'module' }, null, 2)}\n`);
     cpSync(appSource, dir, { recursive: true });
     cpSync(join(repo, 'public/models/beauty'), join(dir, 'public/models/beauty'), { recursive: true });
-    log(`npm install vite@${viteVersion} ${packed[0]!.filename} (in ${dir}, no .npmrc)`);
+    log(`npm install vite@${viteVersion} ${tarball.file} (in ${dir}, no .npmrc)`);
     const t0 = performance.now();
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'error', `vite@${viteVersion}`, tarball.file], {
       cwd: dir,

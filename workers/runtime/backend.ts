@@ -1,6 +1,8 @@
 /**
  * Picks the backend and opens the onnxruntime session: WebGPU on a real adapter, then WASM, one at a time,
- * recording why a backend was skipped. Never a silent fallback.
+ * recording why a backend was skipped. Never a silent fallback. WebGPU needs onnxruntime-web's JSEP build, which
+ * only the `localshelf/webgpu` worker carries (it passes {@link OpenSessionOptions.webgpu}); the default worker is
+ * WASM-only, so an app that does not ask for WebGPU never emits or downloads that build (28 MB of wasm).
  */
 import type { InferenceSession } from 'onnxruntime-web';
 import { LocalshelfError } from '../../src/errors';
@@ -22,7 +24,12 @@ export interface OpenSessionOptions {
   model: Uint8Array;
   wasmPaths?: string;
   threads?: number;
+  /** Loads onnxruntime-web with WebGPU (the JSEP build); absent in the WASM-only worker. */
+  webgpu?: () => Promise<Ort>;
 }
+
+/** Why WebGPU is not tried in the default (WASM-only) worker. */
+export const WASM_ONLY_REASON = 'this build is WASM-only: import createRecommender from "localshelf/webgpu" to use WebGPU';
 
 interface AdapterProbe {
   adapter?: GPUAdapter;
@@ -75,7 +82,7 @@ async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; sessio
 }
 
 async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Promise<{ ort: Ort; session: InferenceSession; device: GPUDevice }> {
-  const ort = await import('onnxruntime-web');
+  const ort = await options.webgpu!();
   ort.env.wasm.numThreads = wasmThreads(options.threads);
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
@@ -116,7 +123,10 @@ export async function reopenOnWasm(opened: OpenedSession, model: Uint8Array, why
 export async function openSession(options: OpenSessionOptions): Promise<OpenedSession> {
   const skipped: BackendInfo['skipped'] = [];
   let adapterDescription: BackendInfo['adapter'];
-  if (options.preference !== 'wasm') {
+  if (options.preference !== 'wasm' && !options.webgpu) {
+    if (options.preference === 'webgpu') throw new LocalshelfError('BACKEND_UNAVAILABLE', `WebGPU was forced but ${WASM_ONLY_REASON}`);
+    skipped.push({ name: 'webgpu', reason: WASM_ONLY_REASON });
+  } else if (options.preference !== 'wasm') {
     const probe = await probeAdapter();
     adapterDescription = probe.description;
     const forced = options.preference === 'webgpu';

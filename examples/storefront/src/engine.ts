@@ -2,7 +2,8 @@
  * The shop's handle on localshelf: starts the recommender once, reports start-up progress, and lets views
  * track events before the model is ready (they wait for it).
  */
-import { createRecommender, type Progress, type Recommender, type TrackEvent } from 'localshelf';
+// WebGPU on a real GPU, WASM otherwise: the demo opts into the WebGPU build (an app that wants WASM only imports 'localshelf')
+import { createRecommender, type Progress, type Recommender, type TrackEvent } from 'localshelf/webgpu';
 
 /** manifest.json, encoder, item matrix, catalog (docs/artifacts.md). */
 const MODEL_FILES = 4;

@@ -6,7 +6,7 @@ try {
   await recommender.track({ type: 'view', itemId: 'B004756YJA' });
   const { items, source } = await recommender.recommend({ k: 5 });
   document.querySelector('#recommended').append(...items.map((item) => Object.assign(document.createElement('li'), { textContent: item.title, id: item.id })));
-  window.shopResult = { items, source, backend: recommender.backend.name };
+  window.shopResult = { items, source, backend: recommender.backend.name, skipped: recommender.backend.skipped };
 } catch (error) {
   window.shopResult = { error: `${error.code ?? error.name}: ${error.message}` };
 }

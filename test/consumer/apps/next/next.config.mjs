@@ -1,0 +1,2 @@
+/** Static export: the shop is plain files (out/), served by any static server. */
+export default { output: 'export' };
