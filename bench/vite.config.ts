@@ -16,7 +16,12 @@ export default defineConfig({
   appType: 'mpa',
   publicDir: `${repo}/public`,
   logLevel: 'warn',
-  resolve: { alias: { localshelf: `${repo}/dist/localshelf.js` } },
+  resolve: {
+    alias: [
+      { find: /^localshelf\/webgpu$/, replacement: `${repo}/dist/webgpu.js` },
+      { find: /^localshelf$/, replacement: `${repo}/dist/localshelf.js` },
+    ],
+  },
   build: {
     outDir: `${repo}/bench/out/app`,
     emptyOutDir: true,

@@ -2,8 +2,9 @@
 // of measurements to run through `window.bench` (Playwright's page.evaluate). Timings on the main thread are
 // what a caller of the API sees (worker round trip included); timings from workers are labelled as such.
 import { wrap } from 'comlink';
-import * as localshelf from 'localshelf';
-import type { BackendPreference, Recommender } from 'localshelf';
+// The WebGPU entry: the recommend suites run on WASM and on WebGPU (SwiftShader here, a real GPU where there is one).
+import * as localshelf from 'localshelf/webgpu';
+import type { BackendPreference, Recommender } from 'localshelf/webgpu';
 import type { Kernel, KernelsApi, KernelTiming } from './kernels.worker';
 import type { OramaApi } from './orama.worker';
 
