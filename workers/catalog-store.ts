@@ -27,8 +27,8 @@ export class AddedItemStore {
 
   /**
    * Opens the store for one model (`model`: a key naming the base files, e.g. their hashes). Where IndexedDB is
-   * unavailable the products live for the session only.
-   * @throws LocalshelfError `STORAGE`, `QUOTA_EXCEEDED`
+   * unavailable or will not open (private modes, a blocked upgrade) the products live for the session only, as
+   * before this store existed: start-up never fails for it.
    */
   static async open(name: string, model: string): Promise<AddedItemStore> {
     if (typeof indexedDB === 'undefined') return new AddedItemStore(undefined, model);
@@ -39,20 +39,20 @@ export class AddedItemStore {
         },
       });
       return new AddedItemStore(db, model);
-    } catch (cause) {
-      throw storageError(`could not open the catalog database "${name}"`, cause);
+    } catch {
+      return new AddedItemStore(undefined, model);
     }
   }
 
-  /** The stored products of this model, in the order they were added. */
+  /** The stored products of this model, in the order they were added ([] when they cannot be read). */
   async load(): Promise<AddedItem[]> {
     if (!this.#db) return [];
     try {
       const records = await this.#db.getAll('added', IDBKeyRange.bound([this.#model, 0], [this.#model, Number.MAX_SAFE_INTEGER]));
       this.#next = records.length ? records.at(-1)!.seq + 1 : 0;
       return records.map((r) => ({ entry: r.entry, q: r.q, scale: r.scale }));
-    } catch (cause) {
-      throw storageError('could not read the added products', cause);
+    } catch {
+      return [];
     }
   }
 
