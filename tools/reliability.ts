@@ -11,7 +11,7 @@ import { load, machine } from '../bench/machine';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const out = join(repo, 'test-results');
-const SPECS = ['storage', 'tabs', 'device-lost', 'hostile', 'long-session', 'csp', 'adapters'].map((s) => `test/browser/${s}.spec.ts`);
+const SPECS = ['storage', 'tabs', 'device-lost', 'hostile', 'item-updates', 'long-session', 'csp', 'adapters'].map((s) => `test/browser/${s}.spec.ts`);
 const SIZE = { TABS_SECONDS: '60', LONG_CALLS: '20000', HOSTILE_RUNS: '1000' };
 
 interface PwResult {
@@ -59,6 +59,7 @@ const CASES: { area: string; file: string; match: RegExp }[] = [
   { area: 'Several tabs', file: 'storage', match: /upgraded by a newer version in another tab/ },
   { area: 'GPU device lost', file: 'device-lost', match: /./ },
   { area: 'Hostile input', file: 'hostile', match: /./ },
+  { area: 'Hostile input', file: 'item-updates', match: /./ },
   { area: 'Long sessions', file: 'long-session', match: /./ },
   { area: 'Strict CSP', file: 'csp', match: /./ },
 ];
