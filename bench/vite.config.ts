@@ -30,7 +30,7 @@ export default defineConfig({
     manifest: true,
     reportCompressedSize: false,
     rollupOptions: {
-      input: { index: `${root}/index.html`, startup: `${root}/startup.html`, size: `${root}/size.html` },
+      input: { index: `${root}/index.html`, startup: `${root}/startup.html`, size: `${root}/size.html`, encoder: `${root}/encoder.html` },
     },
   },
   worker: { format: 'es' },

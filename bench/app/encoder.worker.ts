@@ -1,0 +1,80 @@
+/**
+ * Where the encoder's time goes, in a dedicated module worker (the kind of context the engine runs in), with the
+ * engine's own modules and settings (onnxruntime-web/wasm, graph optimisation off, one thread) on the shipped
+ * Beauty model: building the inputs, creating the tensors (2 inputs + 24 zero LoRA feeds), `session.run` with
+ * fresh tensors (what the engine does) and with the same tensor objects every call, reading the output, and the
+ * whole encode as the engine runs it. Also the run with 1, 10 and 50 history events (the graph is fixed at
+ * maxLen positions, padding included). `npm run bench:encoder` (bench/encoder.ts).
+ */
+import { expose } from 'comlink';
+import type { InferenceSession, Tensor } from 'onnxruntime-web';
+import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type HistoryEvent } from '../../workers/engine/encoder-input';
+import { parseItemMatrix } from '../../workers/engine/item-matrix';
+import { WASM_GRAPH_OPTIMIZATION } from '../../workers/runtime/backend';
+
+export interface PhaseTiming {
+  phase: string;
+  /** ms per call, one value per sample (each sample times `reps` back-to-back calls and divides: the worker's
+   * clock has a 0.1 ms grain without cross-origin isolation). */
+  samples: number[];
+  reps: number;
+}
+
+async function measure(base: string, calls: number, warmup: number): Promise<{ phases: PhaseTiming[]; loraInputs: number; maxLen: number; dim: number }> {
+  const get = async (f: string) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer());
+  const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json'))) as { maxLen: number; dim: number; lora: { rank: number; targets: { name: string; in: number; out: number }[] } };
+  const matrix = parseItemMatrix(await get('items.lsim'));
+  const ort = (await import('onnxruntime-web/wasm')) as unknown as typeof import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  const session: InferenceSession = await ort.InferenceSession.create(await get('encoder.int8.onnx'), { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
+  const { maxLen, dim } = manifest;
+  const r = manifest.lora.rank;
+  const lora = (): Record<string, Tensor> => {
+    const out: Record<string, Tensor> = {};
+    for (const t of manifest.lora.targets) {
+      out[`lora.${t.name}.A`] = new ort.Tensor('float32', new Float32Array(r * t.in), [r, t.in]);
+      out[`lora.${t.name}.B`] = new ort.Tensor('float32', new Float32Array(t.out * r), [t.out, r]);
+    }
+    return out;
+  };
+  const loraFeeds = lora(); // the engine keeps these for the worker's life
+  const buffers = createEncoderInputBuffers(1, maxLen, dim);
+  const history = (n: number): HistoryEvent[] => Array.from({ length: n }, (_, i) => ({ row: (i * 7919) % matrix.rows, type: 1 as const }));
+  const h10 = history(10);
+  const feedsOf = (h: HistoryEvent[]): InferenceSession.FeedsType => {
+    const input = buildEncoderInput(matrix, h, maxLen, buffers);
+    return {
+      ...loraFeeds,
+      [ENCODER_INPUTS.itemVectors]: new ort.Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
+      [ENCODER_INPUTS.eventTypes]: new ort.Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
+    };
+  };
+  const fixed = feedsOf(h10);
+  const phases: [string, number, () => Promise<unknown> | unknown][] = [
+    ['build the inputs (buildEncoderInput, 10 events)', 500, () => buildEncoderInput(matrix, h10, maxLen, buffers)],
+    ['build the inputs and create the 2 input tensors', 500, () => feedsOf(h10)],
+    ['create 24 fresh LoRA zero tensors (the engine keeps one set instead)', 500, () => lora()],
+    ['session.run, same feed objects every call', 10, () => session.run(fixed)],
+    ['session.run + read user_vector (getData)', 10, async () => (await session.run(fixed))[ENCODER_OUTPUT]!.getData()],
+    ['the whole encode as the engine runs it (inputs, tensors, run, read), 10 events', 10, async () => (await session.run(feedsOf(h10)))[ENCODER_OUTPUT]!.getData()],
+    ['the whole encode, 1 event', 10, async () => (await session.run(feedsOf(history(1))))[ENCODER_OUTPUT]!.getData()],
+    ['the whole encode, 50 events', 10, async () => (await session.run(feedsOf(history(50))))[ENCODER_OUTPUT]!.getData()],
+  ];
+  const out: PhaseTiming[] = phases.map(([phase, reps]) => ({ phase, samples: [], reps }));
+  for (let i = 0; i < warmup; i++) for (const [, , fn] of phases) await fn();
+  // interleaved: every phase sees the same machine load
+  for (let i = 0; i < calls; i++) {
+    for (let p = 0; p < phases.length; p++) {
+      const [, reps, fn] = phases[p]!;
+      const t0 = performance.now();
+      for (let k = 0; k < reps; k++) await fn();
+      out[p]!.samples.push((performance.now() - t0) / reps);
+    }
+  }
+  await session.release();
+  return { phases: out, loraInputs: Object.keys(loraFeeds).length, maxLen, dim };
+}
+
+export type EncoderApi = { measure: typeof measure };
+expose({ measure });

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench:encoder`: where the encoder's time goes (issue 15's first question), measured in a dedicated
+ * worker of a bench page in Debian's headless Chromium with the engine's own modules and settings (see
+ * bench/app/encoder.worker.ts), on the shipped Beauty model. Writes BENCHMARKS.md's "Encoder breakdown" section
+ * (the rest of the file is left as it is). Run `npm run build` first.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+import { CHROMIUM_ARGS } from '../playwright.config';
+import { load, machine } from './machine';
+import { startBenchServer } from './serve';
+import { ms, p50, percentile } from './stats';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const BEGIN = '<!-- encoder-breakdown:begin -->';
+const END = '<!-- encoder-breakdown:end -->';
+const CALLS = Number(process.env.BENCH_ENCODER_CALLS ?? 60);
+const WARMUP = 30;
+
+const log = (s: string) => console.log(`[bench:encoder] ${s}`);
+await build({ configFile: join(repo, 'bench/vite.config.ts'), logLevel: 'warn' });
+const server = await startBenchServer(join(repo, 'bench/out/app'), false);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const start = load();
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => log(`[pageerror] ${e.message}`));
+  await page.goto(`${server.url}/encoder.html`);
+  log(`${CALLS} interleaved samples of each phase after ${WARMUP} warm-up rounds`);
+  const res = await page.evaluate(([calls, warmup]) => window.benchEncoder(calls!, warmup!), [CALLS, WARMUP]);
+  const whole = p50(res.phases.find((p) => p.phase.startsWith('the whole encode as the engine'))!.samples);
+  const m = machine();
+  const at = (prefix: string) => p50(res.phases.find((p) => p.phase.startsWith(prefix))!.samples);
+  const share = (prefix: string) => Math.round((100 * at(prefix)) / whole);
+  const lines = [
+    BEGIN,
+    '## Encoder breakdown: where an encode goes',
+    '',
+    `\`npm run bench:encoder\` (bench/encoder.ts) on ${new Date().toISOString().slice(0, 10)}, ${m.nproc} CPUs, load ${start.join(', ')} at the start: the`,
+    `shipped Beauty encoder (maxLen ${res.maxLen}, dim ${res.dim}, ${res.loraInputs} LoRA inputs) in a dedicated module worker of a page in headless`,
+    'Chromium, onnxruntime-web/wasm with the engine\'s settings (1 thread, graph optimisation off), each phase timed',
+    `${CALLS} samples, interleaved with the others, after ${WARMUP} warm-up rounds; a sample times ${res.phases.map((p) => p.reps).filter((r, i, a) => a.indexOf(r) === i).join(' or ')} back-to-back calls and`,
+    'divides (the worker\'s clock has a 0.1 ms grain without cross-origin isolation). Share = p50 / p50 of the whole encode.',
+    '',
+    '| phase | p50 | p10 | p90 | share of the whole encode |',
+    '|---|---:|---:|---:|---:|',
+    ...res.phases.map((p) => `| ${p.phase} | ${ms(p50(p.samples))} | ${ms(percentile(p.samples, 10))} | ${ms(percentile(p.samples, 90))} | ${Math.round((100 * p50(p.samples)) / whole)} % |`),
+    '',
+    `- Outside \`session.run\` (inputs + the two tensors): ${ms(at('build the inputs and create'))} of ${ms(whole)}; \`session.run\` with the same`,
+    `  feeds: ${ms(at('session.run, same'))} (${share('session.run, same')} %). The whole encode with 1 / 10 / 50 events: ${ms(at('the whole encode, 1 event'))} /`,
+    `  ${ms(whole)} / ${ms(at('the whole encode, 50 events'))} (the graph computes all ${res.maxLen} positions, padding included, and every LoRA branch).`,
+    END,
+  ];
+  const section = lines.join('\n');
+  const path = join(repo, 'BENCHMARKS.md');
+  const text = readFileSync(path, 'utf8');
+  const re = new RegExp(`${BEGIN}[\\s\\S]*?${END}`);
+  writeFileSync(path, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+  console.log(section);
+} finally {
+  await browser.close();
+  await server.close();
+}
