@@ -4,6 +4,7 @@
  * bench/app/encoder.worker.ts), on the shipped Beauty model. Writes BENCHMARKS.md's "Encoder breakdown" section
  * (the rest of the file is left as it is). Run `npm run build` first.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,15 @@ const WARMUP = 30;
 
 const log = (s: string) => console.log(`[bench:encoder] ${s}`);
 await build({ configFile: join(repo, 'bench/vite.config.ts'), logLevel: 'warn' });
+// the encoder without its LoRA branch (bench/tools/strip_lora.py; needs Python with onnx), served beside the app
+const noLora = join(repo, 'bench/out/app/encoder-nolora.int8.onnx');
+let stripped = true;
+try {
+  log(execFileSync('/usr/bin/python3', [join(repo, 'bench/tools/strip_lora.py'), join(repo, 'public/models/beauty/encoder.int8.onnx'), noLora], { encoding: 'utf8' }).trim());
+} catch (error) {
+  stripped = false;
+  log(`no LoRA-free variant (${String(error).split('\n')[0]}): its rows are left out`);
+}
 const server = await startBenchServer(join(repo, 'bench/out/app'), false);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const start = load();
@@ -31,6 +41,8 @@ try {
   await page.goto(`${server.url}/encoder.html`);
   log(`${CALLS} interleaved samples of each phase after ${WARMUP} warm-up rounds`);
   const res = await page.evaluate(([calls, warmup]) => window.benchEncoder(calls!, warmup!), [CALLS, WARMUP]);
+  log('graph variants');
+  const variants = stripped ? await page.evaluate(() => window.benchEncoderVariants('./encoder-nolora.int8.onnx', 40, 10)) : [];
   const whole = p50(res.phases.find((p) => p.phase.startsWith('the whole encode as the engine'))!.samples);
   const m = machine();
   const at = (prefix: string) => p50(res.phases.find((p) => p.phase.startsWith(prefix))!.samples);
@@ -52,6 +64,24 @@ try {
     `- Outside \`session.run\` (inputs + the two tensors): ${ms(at('build the inputs and create'))} of ${ms(whole)}; \`session.run\` with the same`,
     `  feeds: ${ms(at('session.run, same'))} (${share('session.run, same')} %). The whole encode with 1 / 10 / 50 events: ${ms(at('the whole encode, 1 event'))} /`,
     `  ${ms(whole)} / ${ms(at('the whole encode, 50 events'))} (the graph computes all ${res.maxLen} positions, padding included, and every LoRA branch).`,
+    ...(variants.length
+      ? [
+          '',
+          '### The same encode on graph variants',
+          '',
+          'The shipped graph and the same graph without its LoRA branch (`bench/tools/strip_lora.py`: what would run while no',
+          'adapter is active), each with onnxruntime\'s graph optimisation disabled (the engine\'s setting), `basic` and `all`;',
+          `${variants[0]!.samples.length} samples of ${variants[0]!.reps} calls each (session.run + reading the output). Max diff: largest |difference| of`,
+          'user_vector against the shipped graph without optimisation (zero LoRA feeds).',
+          '',
+          '| graph | optimisation | session create | run p50 | run p10 | max diff |',
+          '|---|---|---:|---:|---:|---:|',
+          ...variants.map((v) => `| ${v.graph === 'full' ? 'shipped (with LoRA inputs)' : 'LoRA branch removed'} | ${v.optimization} | ${ms(v.createMs)} | ${ms(p50(v.samples))} | ${ms(percentile(v.samples, 10))} | ${v.maxAbsDiff.toExponential(1)} |`),
+          '',
+          'The first session create also compiles and instantiates onnxruntime\'s wasm (the later ones reuse it), and the',
+          'variants run one after the other, not interleaved: compare p10 as well as p50.',
+        ]
+      : []),
     END,
   ];
   const section = lines.join('\n');

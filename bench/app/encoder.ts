@@ -5,14 +5,19 @@ import type { EncoderApi } from './encoder.worker';
 declare global {
   interface Window {
     benchEncoder: (calls: number, warmup: number) => ReturnType<EncoderApi['measure']>;
+    benchEncoderVariants: (noLoraUrl: string, samples: number, reps: number) => ReturnType<EncoderApi['variants']>;
   }
 }
 
-window.benchEncoder = async (calls, warmup) => {
+async function inWorker<T>(fn: (api: ReturnType<typeof wrap<EncoderApi>>) => Promise<T>): Promise<T> {
   const worker = new Worker(new URL('./encoder.worker.ts', import.meta.url), { type: 'module', name: 'bench-encoder' });
   try {
-    return await wrap<EncoderApi>(worker).measure(new URL('./models/beauty/', location.href).href, calls, warmup);
+    return await fn(wrap<EncoderApi>(worker));
   } finally {
     worker.terminate();
   }
-};
+}
+
+const beauty = () => new URL('./models/beauty/', location.href).href;
+window.benchEncoder = (calls, warmup) => inWorker((api) => api.measure(beauty(), calls, warmup));
+window.benchEncoderVariants = (noLoraUrl, samples, reps) => inWorker((api) => api.variants(beauty(), new URL(noLoraUrl, location.href).href, samples, reps));

@@ -76,5 +76,68 @@ async function measure(base: string, calls: number, warmup: number): Promise<{ p
   return { phases: out, loraInputs: Object.keys(loraFeeds).length, maxLen, dim };
 }
 
-export type EncoderApi = { measure: typeof measure };
-expose({ measure });
+export interface VariantTiming {
+  graph: 'full' | 'no-lora';
+  optimization: 'disabled' | 'basic' | 'all';
+  /** `InferenceSession.create`, ms. */
+  createMs: number;
+  /** `session.run` + reading the output, ms per call, one value per sample of `reps` calls. */
+  samples: number[];
+  reps: number;
+  /** Largest |difference| of user_vector against the full graph without optimisation (the engine's). */
+  maxAbsDiff: number;
+}
+
+/**
+ * The same encode on graph variants: the shipped graph, and `noLoraUrl` (bench/tools/strip_lora.py: the LoRA
+ * branch removed, what would run while no adapter is active), each with onnxruntime's graph optimisation
+ * disabled (the engine's setting), basic (constant folding, redundant nodes) and all.
+ */
+async function variants(base: string, noLoraUrl: string, samples: number, reps: number): Promise<VariantTiming[]> {
+  const get = async (u: string) => new Uint8Array(await (await fetch(new URL(u, base))).arrayBuffer());
+  const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json'))) as { maxLen: number; dim: number; lora: { rank: number; targets: { name: string; in: number; out: number }[] } };
+  const matrix = parseItemMatrix(await get('items.lsim'));
+  const ort = (await import('onnxruntime-web/wasm')) as unknown as typeof import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  const graphs = { full: await get('encoder.int8.onnx'), 'no-lora': await get(noLoraUrl) } as const;
+  const r = manifest.lora.rank;
+  const input = buildEncoderInput(matrix, Array.from({ length: 10 }, (_, i) => ({ row: (i * 7919) % matrix.rows, type: 1 as const })), manifest.maxLen);
+  const inputs = {
+    [ENCODER_INPUTS.itemVectors]: new ort.Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
+    [ENCODER_INPUTS.eventTypes]: new ort.Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
+  };
+  const loraFeeds: Record<string, Tensor> = {};
+  for (const t of manifest.lora.targets) {
+    loraFeeds[`lora.${t.name}.A`] = new ort.Tensor('float32', new Float32Array(r * t.in), [r, t.in]);
+    loraFeeds[`lora.${t.name}.B`] = new ort.Tensor('float32', new Float32Array(t.out * r), [t.out, r]);
+  }
+  const out: VariantTiming[] = [];
+  let reference: Float32Array | undefined;
+  for (const graph of ['full', 'no-lora'] as const) {
+    for (const optimization of ['disabled', 'basic', 'all'] as const) {
+      const t0 = performance.now();
+      const session = await ort.InferenceSession.create(graphs[graph], { executionProviders: ['wasm'], graphOptimizationLevel: optimization, logSeverityLevel: 3 });
+      const createMs = performance.now() - t0;
+      const feeds = graph === 'full' ? { ...loraFeeds, ...inputs } : inputs;
+      const run = async () => (await session.run(feeds))[ENCODER_OUTPUT]!.getData() as Promise<Float32Array>;
+      const first = await run();
+      reference ??= first;
+      let maxAbsDiff = 0;
+      for (let j = 0; j < first.length; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(first[j]! - reference[j]!));
+      for (let i = 0; i < 20; i++) await run();
+      const timing: VariantTiming = { graph, optimization, createMs, samples: [], reps, maxAbsDiff };
+      for (let s = 0; s < samples; s++) {
+        const t1 = performance.now();
+        for (let k = 0; k < reps; k++) await run();
+        timing.samples.push((performance.now() - t1) / reps);
+      }
+      out.push(timing);
+      await session.release();
+    }
+  }
+  return out;
+}
+
+export type EncoderApi = { measure: typeof measure; variants: typeof variants };
+expose({ measure, variants });
