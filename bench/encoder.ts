@@ -23,11 +23,11 @@ const WARMUP = 30;
 
 const log = (s: string) => console.log(`[bench:encoder] ${s}`);
 await build({ configFile: join(repo, 'bench/vite.config.ts'), logLevel: 'warn' });
-// the encoder without its LoRA branch (bench/tools/strip_lora.py; needs Python with onnx), served beside the app
+// the encoder without its LoRA branch (training/strip_lora.py; needs Python with onnx), served beside the app
 const noLora = join(repo, 'bench/out/app/encoder-nolora.int8.onnx');
 let stripped = true;
 try {
-  log(execFileSync('/usr/bin/python3', [join(repo, 'bench/tools/strip_lora.py'), join(repo, 'public/models/beauty/encoder.int8.onnx'), noLora], { encoding: 'utf8' }).trim());
+  log(execFileSync('/usr/bin/python3', ['-m', 'training.strip_lora', join(repo, 'public/models/beauty/encoder.int8.onnx'), noLora], { encoding: 'utf8', cwd: repo }).trim());
 } catch (error) {
   stripped = false;
   log(`no LoRA-free variant (${String(error).split('\n')[0]}): its rows are left out`);
@@ -69,7 +69,7 @@ try {
           '',
           '### The same encode on graph variants',
           '',
-          'The shipped graph and the same graph without its LoRA branch (`bench/tools/strip_lora.py`: what would run while no',
+          'The shipped graph and the same graph without its LoRA branch (`training/strip_lora.py`: what runs while no',
           'adapter is active), each with onnxruntime\'s graph optimisation disabled (the engine\'s setting), `basic` and `all`;',
           `${variants[0]!.samples.length} samples of ${variants[0]!.reps} calls each (session.run + reading the output). Max diff: largest |difference| of`,
           'user_vector against the shipped graph without optimisation (zero LoRA feeds).',

@@ -202,6 +202,10 @@ def export_all(ckpt_path: str, out: str, ship: bool = False, browser: bool = Fal
     export_encoder(model, fp32)
     quantize_file(fp32, os.path.join(out, "encoder.int8.onnx"))
     files["encoder.int8.onnx"] = "encoder.int8.onnx"
+    # the same int8 graph without its LoRA branch: what the engine runs while no adapter with LoRA is active
+    from .strip_lora import strip_file
+    strip_file(os.path.join(out, "encoder.int8.onnx"), os.path.join(out, "encoder.base.int8.onnx"))
+    files["encoder.base.int8.onnx"] = "encoder.base.int8.onnx"
     if not browser:
         files["encoder.fp32.onnx"] = "encoder.fp32.onnx"
 
@@ -245,7 +249,8 @@ def export_all(ckpt_path: str, out: str, ship: bool = False, browser: bool = Fal
         "maxLen": cfg.max_len,
         "numItems": ds.num_items,
         "eventTypes": EVENT_TYPES,
-        "files": {"encoder": "encoder.int8.onnx", "items": "items.lsim", "catalog": "catalog.json", "text": "text/"},
+        "files": {"encoder": "encoder.int8.onnx", "encoderBase": "encoder.base.int8.onnx", "items": "items.lsim",
+                  "catalog": "catalog.json", "text": "text/"},
         "sha256": {k: sha256(os.path.join(out, v)) for k, v in sorted(files.items())},
         "lora": {"rank": cfg.lora_rank, "targets": lora_spec(model.encoder, cfg.lora_rank)},
         "text": {"pooling": "mean", "maxTokens": MAX_LENGTH, "dim": cfg.dim},

@@ -20,7 +20,7 @@ import { reasonsFor, similarTo } from './related';
 import { Shelves } from './shelf';
 import { checkSlot, recommendationId, slotMetrics } from './metrics';
 import { HistoryPeers } from './history/peers';
-import { openSession, reopenOnWasm, type OpenedSession } from './runtime/backend';
+import { openSession, openSibling, reopenOnWasm, type OpenedSession } from './runtime/backend';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { createTurns } from './runtime/turns';
 import { historyRows, offlineAssets, startSearch, type StartedSearch } from './search/bridge';
@@ -43,6 +43,11 @@ interface Ready {
   profile: ShopperProfile;
   /** The base model's weights: zero LoRA feeds, no bias. */
   baseWeights: AdapterWeights<Tensor>;
+  /**
+   * When the folder has the encoder without its LoRA branch (`files.encoderBase`), `opened.session` runs that one
+   * and the full graph (these bytes) opens on the first call an adapter with LoRA makes; `undefined` otherwise.
+   */
+  lora?: { bytes: Uint8Array; session?: Promise<InferenceSession> };
   buffers: EncoderInputBuffers;
   info: ReadyInfo;
   /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
@@ -93,12 +98,14 @@ export class RecommenderService implements EngineApi {
     const fetch = offline.fetch;
     const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
     const { manifest, matrix } = model;
+    // the LoRA-free encoder when the folder has one: 60 fewer nodes a run (BENCHMARKS.md, "Encoder breakdown")
+    const primaryEncoder = model.encoderBaseBytes ?? model.encoderBytes;
     const view = new CatalogView(model.catalog, matrix);
     const catalog = view.current.catalog;
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, openedHistory] = await Promise.all([
-      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
+      openSession({ preference: config.backend, model: primaryEncoder, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
       openHistory({
         name: config.storageName,
         cap: config.historyCap,
@@ -140,7 +147,7 @@ export class RecommenderService implements EngineApi {
     // them next time, and no progress report comes after 'ready'.
     await searchStart.downloads;
     await offline.written();
-    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, itemBias: () => undefined };
+    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, itemBias: () => undefined, lora: false };
     const weights = adapters?.weights ?? baseWeights;
     const snapshot = view.setUpdate(weights.items, weights.bias);
     const scorer = createScorer(snapshot.matrix);
@@ -154,6 +161,7 @@ export class RecommenderService implements EngineApi {
       peers,
       profile,
       baseWeights,
+      ...(model.encoderBaseBytes ? { lora: { bytes: model.encoderBytes } } : {}),
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       searchStart,
       adapters,
@@ -167,7 +175,7 @@ export class RecommenderService implements EngineApi {
       ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = { ...ready, info };
-    if (opened.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
+    if (opened.device) this.#watchDevice(opened.device, primaryEncoder, onEngineEvent);
     searchStart.quiet();
     onProgress?.({ status: 'ready', backend: opened.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
@@ -236,7 +244,7 @@ export class RecommenderService implements EngineApi {
       }
       const used = history.slice(-ready.manifest.maxLen);
       if (used.length === 0) return { ...this.#shelves.popular(src, k, mask, started, rules), recommendationId: rid };
-      const user = await this.#encode(ready, snap.matrix, used, weights.feeds);
+      const user = await this.#encode(ready, snap.matrix, used, weights);
       if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'recommend() was aborted', { cause: abort.signal.reason });
       const scores = scorer.score(user, snap.bias);
       if (checked.feedback) this.#shelves.demote(src, scores, mask, k);
@@ -280,7 +288,7 @@ export class RecommenderService implements EngineApi {
       let scores: Float32Array;
       if (checked.mode === 'similar') scores = similarTo(snap.matrix, this.#shelves.norms(snap.matrix), row);
       else {
-        const user = await this.#encode(ready, snap.matrix, [{ row, type: 1 }], weights.feeds);
+        const user = await this.#encode(ready, snap.matrix, [{ row, type: 1 }], weights);
         if (abort.signal.aborted) throw new LocalshelfError('ABORTED', 'related() was aborted', { cause: abort.signal.reason });
         scores = scorer.score(user, snap.bias);
       }
@@ -305,6 +313,9 @@ export class RecommenderService implements EngineApi {
       const why = `the WebGPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''}); the encoder runs on WASM since`;
       this.#toWasm = reopenOnWasm(ready.opened, encoderBytes, why).then((opened) => {
         const old = ready.opened.session;
+        const oldLora = ready.lora?.session;
+        if (ready.lora) ready.lora.session = undefined; // opened again on WASM when next needed
+        void oldLora?.then((s) => s.release()).catch(() => undefined);
         ready.opened = opened;
         ready.info.backend = opened.info;
         void old.release().catch(() => undefined);
@@ -316,19 +327,30 @@ export class RecommenderService implements EngineApi {
   }
 
   /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
-  #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], lora: Readonly<Record<string, Tensor>>): Promise<Float32Array> {
+  #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Tensor>): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       const input = buildEncoderInput(matrix, history, ready.manifest.maxLen, ready.buffers);
       const { Tensor } = ready.opened.ort;
-      const feeds: InferenceSession.FeedsType = {
-        ...lora,
+      const inputs: InferenceSession.FeedsType = {
         [ENCODER_INPUTS.itemVectors]: new Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
         [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
+      };
+      // the LoRA-free graph unless this call's weights carry LoRA (or the folder has only the full graph)
+      const target = async (): Promise<{ session: InferenceSession; feeds: InferenceSession.FeedsType }> => {
+        if (!ready.lora) return { session: ready.opened.session, feeds: { ...weights.feeds, ...inputs } };
+        if (!weights.lora) return { session: ready.opened.session, feeds: inputs };
+        ready.lora.session ??= openSibling(ready.opened, ready.lora.bytes);
+        const pending = ready.lora.session;
+        pending.catch(() => {
+          if (ready.lora?.session === pending) ready.lora.session = undefined; // tried again by the next call
+        });
+        return { session: await pending, feeds: { ...weights.feeds, ...inputs } };
       };
       try {
         if (this.#toWasm) await this.#toWasm;
         const device = ready.opened.device;
-        const running = ready.opened.session.run(feeds);
+        const { session, feeds } = await target();
+        const running = session.run(feeds);
         let out: InferenceSession.ReturnType;
         try {
           // A run on a lost device may never settle: the loss ends the wait, and the run goes again on WASM.
@@ -337,7 +359,8 @@ export class RecommenderService implements EngineApi {
           if (!device || !this.#toWasm) throw error;
           running.catch(() => undefined);
           await this.#toWasm;
-          out = await ready.opened.session.run(feeds);
+          const again = await target();
+          out = await again.session.run(again.feeds);
         }
         const user = out[ENCODER_OUTPUT];
         if (!user) throw new Error(`the encoder has no output "${ENCODER_OUTPUT}"`);
@@ -387,7 +410,7 @@ export class RecommenderService implements EngineApi {
       ...(snap.removed ? { removed: snap.removed } : {}),
       userVector: async () => {
         const rows = historyRows(ready.profile, snap.catalog, ready.manifest.maxLen);
-        return rows.length ? { vector: await this.#encode(ready, snap.matrix, rows, weights.feeds), used: rows.length } : undefined;
+        return rows.length ? { vector: await this.#encode(ready, snap.matrix, rows, weights), used: rows.length } : undefined;
       },
     };
   }

@@ -89,8 +89,8 @@ export interface VariantTiming {
 }
 
 /**
- * The same encode on graph variants: the shipped graph, and `noLoraUrl` (bench/tools/strip_lora.py: the LoRA
- * branch removed, what would run while no adapter is active), each with onnxruntime's graph optimisation
+ * The same encode on graph variants: the shipped graph, and `noLoraUrl` (training/strip_lora.py: the LoRA
+ * branch removed, what runs while no adapter is active), each with onnxruntime's graph optimisation
  * disabled (the engine's setting), basic (constant folding, redundant nodes) and all.
  */
 async function variants(base: string, noLoraUrl: string, samples: number, reps: number): Promise<VariantTiming[]> {

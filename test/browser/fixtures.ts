@@ -31,13 +31,17 @@ const brokenModels: Route = (req, res) => {
     return true;
   };
   if (file === 'manifest.json') {
-    if (kind === 'corrupt-encoder') manifest.sha256[manifest.files.encoder] = sha(garbage);
+    if (kind === 'corrupt-encoder') {
+      // both graphs: the engine starts on the LoRA-free one when the folder has it
+      manifest.sha256[manifest.files.encoder] = sha(garbage);
+      if (manifest.files.encoderBase) manifest.sha256[manifest.files.encoderBase] = sha(garbage);
+    }
     if (kind === 'missing-items') manifest.files.items = 'nowhere.lsim';
     if (kind === 'tampered-catalog') manifest.sha256[manifest.files.catalog] = '0'.repeat(64);
     if (kind === 'bad-manifest') return send(200, '{"format": 1, "dim": ', 'application/json');
     return send(200, JSON.stringify(manifest), 'application/json');
   }
-  if (kind === 'corrupt-encoder' && file === manifest.files.encoder) return send(200, garbage);
+  if (kind === 'corrupt-encoder' && (file === manifest.files.encoder || file === manifest.files.encoderBase)) return send(200, garbage);
   if (kind.startsWith('flaky-text') && file.startsWith('text/') && manifest.sha256[file]) {
     const seen = flakyTextRequests.get(kind) ?? 0;
     if (file === 'text/onnx/model_quantized.onnx' && seen < 2) {

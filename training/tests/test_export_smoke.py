@@ -182,3 +182,24 @@ def test_browser_text_encoder_reads_the_text_tower(run, tmp_path):
     with torch.no_grad():
         ref = model.items.text_vectors()[1:65].numpy()
     np.testing.assert_allclose(np.array(got["vectors"], np.float32), ref, atol=2e-3)
+
+
+def test_base_encoder_is_the_int8_graph_without_lora(run):
+    """encoder.base.int8.onnx (what the engine runs while no adapter with LoRA is active): the two inputs only, fewer
+    nodes, and on onnxruntime the same user vectors as encoder.int8.onnx fed zero LoRA, bit for bit."""
+    model, ds = run["model"], run["ds"]
+    art = run["art"]
+    man = json.load(open(os.path.join(art, "manifest.json")))
+    assert man["files"]["encoderBase"] == "encoder.base.int8.onnx" and "encoder.base.int8.onnx" in man["sha256"]
+    base = onnx.load(os.path.join(art, "encoder.base.int8.onnx"))
+    full = onnx.load(os.path.join(art, "encoder.int8.onnx"))
+    assert [i.name for i in base.graph.input] == ["item_vectors", "event_types"]
+    assert len(base.graph.node) < len(full.graph.node)
+    with torch.no_grad():
+        table = model.items()
+    seqs = left_pad(ds.tests["test"].histories[:64], model.cfg.max_len)
+    feeds = _feeds(model, seqs, table)
+    a = onnx_runner.run(os.path.join(art, "encoder.int8.onnx"), feeds, batched=("item_vectors", "event_types"), batch=64)["user_vector"]
+    b = onnx_runner.run(os.path.join(art, "encoder.base.int8.onnx"), {k: feeds[k] for k in ("item_vectors", "event_types")},
+                        batched=("item_vectors", "event_types"), batch=64)["user_vector"]
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)

@@ -16,6 +16,9 @@ export interface AdapterWeights<T> {
   readonly bias?: Float32Array;
   /** The update's item-table part (replaced rows, new products, removed rows), if it has one. */
   readonly items?: ItemTableUpdate;
+  /** Whether any LoRA tensor is non-zero-by-construction here (the file has one): the encoder must take the LoRA
+   * inputs; otherwise the engine may run the graph without its LoRA branch. */
+  readonly lora: boolean;
 }
 
 /** The snapshot of `adapter`: its LoRA tensors over `baseFeeds` (zeros), and `item_bias` when it has one. */
@@ -32,6 +35,7 @@ export function adapterWeights<T>(
   }
   return {
     feeds: Object.freeze(feeds),
+    lora: [...adapter.tensors.keys()].some((name) => name.startsWith('lora.')),
     itemBias: paddedBias(bias),
     ...(bias ? { bias } : {}),
     ...(adapter.items ? { items: adapter.items } : {}),

@@ -93,6 +93,16 @@ async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Pro
 }
 
 /**
+ * Another graph on the runtime and backend already open (the encoder with its LoRA inputs beside the LoRA-free
+ * one the engine starts on), with the same session options.
+ */
+export function openSibling(opened: OpenedSession, model: Uint8Array): Promise<InferenceSession> {
+  return opened.info.name === 'webgpu'
+    ? opened.ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 })
+    : opened.ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
+}
+
+/**
  * The encoder on WASM with the runtime already loaded (after the WebGPU device was lost): the JSEP build of
  * onnxruntime-web runs the CPU provider too, so no second runtime is downloaded.
  * @throws LocalshelfError `BACKEND_UNAVAILABLE`

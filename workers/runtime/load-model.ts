@@ -20,7 +20,8 @@ export interface Manifest {
   dim: number;
   maxLen: number;
   numItems: number;
-  files: { encoder: string; items: string; catalog: string; text?: string };
+  /** `encoderBase`: the encoder without its LoRA branch (optional; run while no adapter with LoRA is active). */
+  files: { encoder: string; encoderBase?: string; items: string; catalog: string; text?: string };
   sha256: Record<string, string>;
   lora?: { rank: number; targets: LoraTarget[] };
   attribution?: string;
@@ -54,6 +55,8 @@ export function attributesOf(item: Record<string, unknown>): Record<string, Attr
 export interface LoadedModel {
   manifest: Manifest;
   encoderBytes: Uint8Array;
+  /** `files.encoderBase` when the folder has one: same outputs as `encoderBytes` with zero LoRA, fewer nodes. */
+  encoderBaseBytes?: Uint8Array;
   encoderSha256: string;
   matrix: ItemMatrix;
   catalog: CatalogEntry[];
@@ -139,13 +142,16 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const url = (key: 'encoder' | 'items' | 'catalog'): string => options.files[key] ?? new URL(manifest.files[key], options.manifestUrl).href;
   const encoderSha256 = manifest.sha256[manifest.files.encoder];
   if (!encoderSha256) throw corrupt(`manifest.json has no sha256 for ${manifest.files.encoder}`);
-  const [encoderBytes, itemBytes, catalogBytes] = await Promise.all([
+  const base = typeof manifest.files.encoderBase === 'string' ? manifest.files.encoderBase : undefined;
+  if (base !== undefined && !manifest.sha256[base]) throw corrupt(`manifest.json has no sha256 for ${base}`);
+  const [encoderBytes, itemBytes, catalogBytes, encoderBaseBytes] = await Promise.all([
     get(manifest.files.encoder, url('encoder'), encoderSha256),
     get(manifest.files.items, url('items'), manifest.sha256[manifest.files.items]),
     get(manifest.files.catalog, url('catalog'), manifest.sha256[manifest.files.catalog]),
+    base !== undefined ? get(base, new URL(base, options.manifestUrl).href, manifest.sha256[base]) : undefined,
   ]);
   const matrix = parseItemMatrix(itemBytes);
   if (matrix.dim !== manifest.dim) throw corrupt(`item matrix dim ${matrix.dim} differs from manifest dim ${manifest.dim}`);
   const catalog = parseCatalog(catalogBytes, manifest.files.catalog, matrix.rows);
-  return { manifest, encoderBytes, encoderSha256, matrix, catalog };
+  return { manifest, encoderBytes, encoderSha256, matrix, catalog, ...(encoderBaseBytes ? { encoderBaseBytes } : {}) };
 }

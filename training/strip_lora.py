@@ -1,11 +1,13 @@
-"""The encoder without its LoRA branch, for `npm run bench:encoder` (what an encode costs when no adapter is active).
+"""The encoder without its LoRA branch: what the engine runs while no adapter with LoRA tensors is active
+(``encoder.base.int8.onnx`` of a model folder, docs/artifacts.md; training/export.py writes it).
 
-    /usr/bin/python3 bench/tools/strip_lora.py public/models/beauty/encoder.int8.onnx bench/out/encoder-nolora.int8.onnx
+    /usr/bin/python3 -m training.strip_lora public/models/beauty/encoder.int8.onnx public/models/beauty/encoder.base.int8.onnx
 
 Every adapted projection in the exported graph is ``Add(x·Wᵀ + b, MatMul(MatMul(x, Transpose(A)), Transpose(B)))``
 (training/model.py, LoRALinear). With zero A and B the second term is zero, so each such Add is replaced by its
 first input; the LoRA graph inputs and every node that only fed them are dropped. Same outputs as the full graph fed
-zeros (the bench checks it). Measurement only: nothing here ships.
+zeros (training/tests/test_export_smoke.py checks it; `npm run bench:encoder` times both). Deterministic: the same
+input file gives the same bytes.
 """
 import sys
 
@@ -58,7 +60,12 @@ def strip(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def strip_file(src: str, dst: str) -> onnx.ModelProto:
+    m = strip(onnx.load(src))
+    onnx.save(m, dst)
+    return m
+
+
 if __name__ == "__main__":
-    m = strip(onnx.load(sys.argv[1]))
-    onnx.save(m, sys.argv[2])
+    m = strip_file(sys.argv[1], sys.argv[2])
     print(f"{sys.argv[2]}: {len(m.graph.node)} nodes, inputs {[i.name for i in m.graph.input]}")
