@@ -48,6 +48,9 @@ export function writeSyntheticModel(source: string, folder: string, rows: number
   );
   const encoder = readFileSync(join(source, base.files.encoder));
   copyFileSync(join(source, base.files.encoder), join(folder, 'encoder.int8.onnx'));
+  // the LoRA-free graph too, when the source has it: the engine runs that one (docs/artifacts.md)
+  const encoderBase = base.files.encoderBase ? readFileSync(join(source, base.files.encoderBase)) : undefined;
+  if (encoderBase) writeFileSync(join(folder, 'encoder.base.int8.onnx'), encoderBase);
   writeFileSync(join(folder, 'items.lsim'), items);
   writeFileSync(join(folder, 'catalog.json'), catalog);
   const { text: _text, ...rest } = base;
@@ -56,8 +59,13 @@ export function writeSyntheticModel(source: string, folder: string, rows: number
     ...rest,
     name: `synthetic-${rows}`,
     numItems: rows,
-    files: { encoder: 'encoder.int8.onnx', items: 'items.lsim', catalog: 'catalog.json' },
-    sha256: { 'encoder.int8.onnx': sha256(encoder), 'items.lsim': sha256(items), 'catalog.json': sha256(catalog) },
+    files: { encoder: 'encoder.int8.onnx', ...(encoderBase ? { encoderBase: 'encoder.base.int8.onnx' } : {}), items: 'items.lsim', catalog: 'catalog.json' },
+    sha256: {
+      'encoder.int8.onnx': sha256(encoder),
+      ...(encoderBase ? { 'encoder.base.int8.onnx': sha256(encoderBase) } : {}),
+      'items.lsim': sha256(items),
+      'catalog.json': sha256(catalog),
+    },
     attribution: 'synthetic: random item vectors and product names (bench/synthetic-model.ts); encoder from the Beauty model',
   };
   writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest, null, 2));

@@ -1,13 +1,42 @@
 // The encoder-breakdown page: hands bench/encoder.ts the worker's measurement through `window.benchEncoder`.
 import { wrap } from 'comlink';
+import { createRecommender } from 'localshelf';
 import type { EncoderApi } from './encoder.worker';
 
 declare global {
   interface Window {
     benchEncoder: (calls: number, warmup: number) => ReturnType<EncoderApi['measure']>;
     benchEncoderVariants: (noLoraUrl: string, samples: number, reps: number) => ReturnType<EncoderApi['variants']>;
+    benchEngineAB: (calls: number) => Promise<{ base: number[]; full: number[]; sameTop10: boolean }>;
   }
 }
+
+/**
+ * recommend() in the engine (in-worker `elapsedMs`) on the shipped folder (it has `encoder.base.int8.onnx`) and on
+ * the same folder without it (`./models/beauty-full-only/`, the full graph with zero LoRA feeds), calls
+ * interleaved, WASM, search off.
+ */
+window.benchEngineAB = async (calls) => {
+  const open = (model: string, storageName: string) => createRecommender({ model, storageName, backend: 'wasm', search: { textModel: false } });
+  const [base, full] = await Promise.all([open('./models/beauty/manifest.json', 'ab-base'), open('./models/beauty-full-only/manifest.json', 'ab-full')]);
+  try {
+    for (const r of [base, full]) {
+      await r.history.clear();
+      for (const itemId of ['B004756YJA', 'B004ZT0SSG', 'B00021DJ32']) await r.track({ type: 'view', itemId });
+    }
+    for (let i = 0; i < 30; i++) await Promise.all([base.recommend({ k: 10 }), full.recommend({ k: 10 })]);
+    const out = { base: [] as number[], full: [] as number[] };
+    for (let i = 0; i < calls; i++) {
+      out.base.push((await base.recommend({ k: 10 })).elapsedMs);
+      out.full.push((await full.recommend({ k: 10 })).elapsedMs);
+    }
+    const ids = async (r: typeof base) => (await r.recommend({ k: 10 })).items.map((it) => it.id).join();
+    return { ...out, sameTop10: (await ids(base)) === (await ids(full)) };
+  } finally {
+    base.dispose();
+    full.dispose();
+  }
+};
 
 async function inWorker<T>(fn: (api: ReturnType<typeof wrap<EncoderApi>>) => Promise<T>): Promise<T> {
   const worker = new Worker(new URL('./encoder.worker.ts', import.meta.url), { type: 'module', name: 'bench-encoder' });
