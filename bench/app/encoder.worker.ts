@@ -20,13 +20,19 @@ export interface PhaseTiming {
   reps: number;
 }
 
-async function measure(base: string, calls: number, warmup: number): Promise<{ phases: PhaseTiming[]; loraInputs: number; maxLen: number; dim: number }> {
+/** The model folder's manifest and item matrix, and onnxruntime-web/wasm set up as the engine does (1 thread). */
+async function openModel(base: string) {
   const get = async (f: string) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer());
   const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json'))) as { maxLen: number; dim: number; lora: { rank: number; targets: { name: string; in: number; out: number }[] } };
   const matrix = parseItemMatrix(await get('items.lsim'));
   const ort = (await import('onnxruntime-web/wasm')) as unknown as typeof import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
+  return { get, manifest, matrix, ort };
+}
+
+async function measure(base: string, calls: number, warmup: number): Promise<{ phases: PhaseTiming[]; loraInputs: number; maxLen: number; dim: number }> {
+  const { get, manifest, matrix, ort } = await openModel(base);
   const session: InferenceSession = await ort.InferenceSession.create(await get('encoder.int8.onnx'), { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
   const { maxLen, dim } = manifest;
   const r = manifest.lora.rank;
@@ -94,12 +100,7 @@ export interface VariantTiming {
  * disabled (the engine's setting), basic (constant folding, redundant nodes) and all.
  */
 async function variants(base: string, noLoraUrl: string, samples: number, reps: number): Promise<VariantTiming[]> {
-  const get = async (u: string) => new Uint8Array(await (await fetch(new URL(u, base))).arrayBuffer());
-  const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json'))) as { maxLen: number; dim: number; lora: { rank: number; targets: { name: string; in: number; out: number }[] } };
-  const matrix = parseItemMatrix(await get('items.lsim'));
-  const ort = (await import('onnxruntime-web/wasm')) as unknown as typeof import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
+  const { get, manifest, matrix, ort } = await openModel(base);
   const graphs = { full: await get('encoder.int8.onnx'), 'no-lora': await get(noLoraUrl) } as const;
   const r = manifest.lora.rank;
   const input = buildEncoderInput(matrix, Array.from({ length: 10 }, (_, i) => ({ row: (i * 7919) % matrix.rows, type: 1 as const })), manifest.maxLen);

@@ -41,11 +41,19 @@ interface Recipe {
   out: string;
   /** Files copied from the app's source into the output after the build (webpack has no HTML step here). */
   copy?: [string, string][];
+  /** Files of the plain fresh app (test/consumer/app/) the app uses as they are, copied into its folder first. */
+  shared?: [string, string][];
 }
 
 const RECIPES: Record<BundlerApp, Recipe> = {
   'vite-react': { bundler: 'vite', build: ['vite', 'build', '--logLevel', 'warn'], out: 'dist' },
-  webpack: { bundler: 'webpack', build: ['webpack'], out: 'dist', copy: [['src/index.html', 'index.html']] },
+  webpack: {
+    bundler: 'webpack',
+    build: ['webpack'],
+    out: 'dist',
+    shared: [['main.js', 'src/main.js'], ['index.html', 'src/index.html']],
+    copy: [['src/index.html', 'index.html']],
+  },
   next: { bundler: 'next', build: ['next', 'build'], out: 'out' },
 };
 
@@ -63,6 +71,7 @@ export function buildBundlerApp(kind: BundlerApp, tarball: string, work: string,
   const env = { ...userEnv(), NEXT_TELEMETRY_DISABLED: '1' };
   const dir = join(work, kind);
   cpSync(fileURLToPath(new URL(`./apps/${kind}`, import.meta.url)), dir, { recursive: true });
+  for (const [from, to] of recipe.shared ?? []) cpSync(fileURLToPath(new URL(`./app/${from}`, import.meta.url)), join(dir, to));
   // the repo's Vite for the Vite app (the version every other test here builds with)
   const pkgPath = join(dir, 'package.json');
   const viteVersion = (JSON.parse(readFileSync(join(repo, 'node_modules/vite/package.json'), 'utf8')) as { version: string }).version;
