@@ -201,8 +201,7 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
                   lr: float = 2e-3, batch_size: int = 128, epochs: int = 50, max_steps: int = 0,
                   time_budget_min: float = 3.0, threads: int = 1, eval_every: int = 1, patience: int = 3,
                   bias_l2: float = 0.0, dropout: Optional[bool] = True, seed: int = 0, context_weight: float = 0.0,
-                  log: Optional[Callable[[dict], None]] = None, targets: Optional[Sequence[str]] = None,
-                  item_rows: bool = False, delta_l2: float = 0.0,
+                  log: Optional[Callable[[dict], None]] = None, item_rows: bool = False,
                   trainable_rows: Optional[Sequence[int]] = None) -> Tuple[LoraAdapter, dict]:
     """Fits a LoRA adapter (+ item bias) on the later items with the base frozen; returns the best adapter by
     validation NDCG@10 (history excluded), or the last one without ``valid``. ``dropout``: keep the base's dropout
@@ -214,7 +213,7 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
     rng = np.random.default_rng(seed)
     freeze(model)
     table = frozen_table(model)
-    adapter = LoraAdapter(model, rank=rank, item_bias=item_bias, seed=seed, targets=targets, item_rows=item_rows)
+    adapter = LoraAdapter(model, rank=rank, item_bias=item_bias, seed=seed, item_rows=item_rows)
     if trainable_rows is not None:
         adapter.restrict_rows(trainable_rows)
     opt = torch.optim.Adam(adapter.parameters(), lr=lr, betas=(0.9, 0.98))
@@ -223,7 +222,7 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
     say = log or (lambda rec: None)
     say({"event": "adapter-start", "examples": len(examples), "targets": int(sum(k for _, k in examples)),
          "rank": adapter.rank, "lora_targets": len(adapter.targets), "item_bias": item_bias, "lr": lr,
-         "context_weight": context_weight, "item_rows": item_rows, "delta_l2": delta_l2})
+         "context_weight": context_weight, "item_rows": item_rows})
     t0, c0 = time.time(), time.process_time()
     best: Tuple[float, Optional[dict], int] = (-1.0, None, 0)
     bad, step, epoch, stop = 0, 0, 0, False
@@ -246,8 +245,6 @@ def train_adapter(model: Recommender, train_seqs: Sequence[Sequence[int]], later
             obj = loss / max(n, 1)
             if bias_l2 and adapter.item_bias is not None:
                 obj = obj + bias_l2 * adapter.item_bias.pow(2).sum()
-            if delta_l2 and adapter.item_delta is not None:
-                obj = obj + delta_l2 * adapter.item_delta.pow(2).sum()
             obj.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)

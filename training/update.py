@@ -22,7 +22,6 @@ Header: ``baseItems`` = sha256 of the base's ``items.lsim`` (the rows are bound 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -129,10 +128,6 @@ def apply_update(base_table: np.ndarray, header: dict, tensors: Dict[str, np.nda
     removed = np.zeros(n + len(new), dtype=bool)
     removed[tensors.get("items.removed", np.zeros(0, np.int32)).astype(np.int64)] = True
     return table, tensors.get("item_bias"), removed
-
-
-def sha256_bytes(b: bytes) -> str:
-    return hashlib.sha256(b).hexdigest()
 
 
 def torch_table(table: np.ndarray) -> torch.Tensor:

@@ -37,26 +37,18 @@ export class CatalogView {
   readonly #extraRow = new Map<string, number>();
   readonly #added = new Map<string, AddedItem>();
   #update: { items: ItemTableUpdate | undefined; bias: Float32Array | undefined } = { items: undefined, bias: undefined };
+  readonly #baseCatalog: CatalogIndex;
   #snapshot: CatalogSnapshot;
 
   constructor(entries: readonly CatalogEntry[], matrix: ItemMatrix) {
     this.#base = { entries, matrix };
-    this.#snapshot = { catalog: new CatalogIndex([...entries]), matrix, removed: undefined, bias: undefined };
+    this.#baseCatalog = new CatalogIndex([...entries]);
+    this.#snapshot = { catalog: this.#baseCatalog, matrix, removed: undefined, bias: undefined };
   }
 
   /** The current snapshot. */
   get current(): CatalogSnapshot {
     return this.#snapshot;
-  }
-
-  /** Rows of the model itself (row ids below this are the base's). */
-  get baseRows(): number {
-    return this.#base.matrix.rows;
-  }
-
-  /** Items added with `catalog.add()` (in the order added). */
-  get added(): readonly AddedItem[] {
-    return [...this.#added.values()];
   }
 
   /**
@@ -69,8 +61,9 @@ export class CatalogView {
     return this.#rebuild();
   }
 
-  /** Adds products from the page (`vectors` row-major `[items.length, dim]`), or restored ones. */
+  /** Adds products from the page, or restored ones (nothing to add: the snapshot stays as it is). */
   add(items: readonly AddedItem[]): CatalogSnapshot {
+    if (items.length === 0) return this.#snapshot;
     for (const it of items) {
       this.#added.set(it.entry.id, it);
       this.#rowFor(it.entry.id);
@@ -96,18 +89,23 @@ export class CatalogView {
 
   #rebuild(): CatalogSnapshot {
     const { entries: baseEntries, matrix: base } = this.#base;
+    const items = this.#update.items;
+    if (!items && !this.#update.bias && this.#extraIds.length === 0) {
+      // the model as it shipped: its own matrix, no copy (start-up, and a rollback before anything was added)
+      this.#snapshot = { catalog: this.#baseCatalog, matrix: base, removed: undefined, bias: undefined };
+      return this.#snapshot;
+    }
     const { dim } = base;
     const n = base.rows;
     const rows = n + this.#extraIds.length;
-    const items = this.#update.items;
     const fromUpdate = new Map<string, { entry: CatalogEntry; index: number }>();
-    items?.newItems.forEach((entry, j) => fromUpdate.set(entry.id, { entry, index: (items.rows.length + j) }));
+    items?.newItems.forEach((entry, j) => fromUpdate.set(entry.id, { entry, index: items.rows.length + j }));
 
     const q = new Int8Array(rows * dim);
     const scales = new Float32Array(rows);
     q.set(base.q.subarray(0, n * dim));
     scales.set(base.scales.subarray(0, n));
-    let entries: CatalogEntry[] = [...baseEntries];
+    const entries: CatalogEntry[] = [...baseEntries];
     let removed: Uint8Array | undefined;
     const remove = (row: number): void => {
       (removed ??= new Uint8Array(rows))[row] = 1;
@@ -145,7 +143,6 @@ export class CatalogView {
       bias.set(b.subarray(0, Math.min(n, b.length)));
       for (let r = n; r < b.length; r++) bias[rowOfUpdate(r)] = b[r]!;
     }
-    if (entries.length !== rows) entries = entries.slice(0, rows);
     this.#snapshot = { catalog: new CatalogIndex(entries), matrix: { rows, dim, scales, q }, removed, bias };
     return this.#snapshot;
   }

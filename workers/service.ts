@@ -44,16 +44,22 @@ interface Ready {
   /** The base model's weights: zero LoRA feeds, no bias. */
   baseWeights: AdapterWeights<Tensor>;
   /**
-   * When the folder has the encoder without its LoRA branch (`files.encoderBase`), `opened.session` runs that one
-   * and the full graph (these bytes) opens on the first call an adapter with LoRA makes; `undefined` otherwise.
+   * The encoders: whether `opened.session` takes the LoRA inputs, and, when it is the LoRA-free one
+   * (`files.encoderBase`) and an adapter channel is on, the full graph, opened on the first call that needs LoRA.
    */
-  lora?: { bytes: Uint8Array; session?: Promise<InferenceSession> };
+  graph: { takesLora: boolean; lora?: { bytes: Uint8Array; session?: Promise<InferenceSession> } };
   buffers: EncoderInputBuffers;
   info: ReadyInfo;
   /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
   searchStart: StartedSearch;
   /** The signed adapter channel, when `options.adapters` is set. */
   adapters?: AdapterHost<Tensor>;
+}
+
+/** What calls run on: `snapshot`, its scorer (kept from `previous` while the matrix is the same), `weights`. */
+function current(snapshot: CatalogSnapshot, weights: AdapterWeights<Tensor>, previous?: Ready['current']): Ready['current'] {
+  const scorer = previous?.snapshot.matrix === snapshot.matrix ? previous.scorer : createScorer(snapshot.matrix);
+  return { snapshot, scorer, weights };
 }
 
 /** Thrown into an encoder run that was in flight when the GPU device was lost; the run is retried on WASM. */
@@ -96,16 +102,16 @@ export class RecommenderService implements EngineApi {
     }
     const offline = await offlineAssets(config);
     const fetch = offline.fetch;
-    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch });
+    // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
+    // one with LoRA inputs only when an adapter channel may bring LoRA
+    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined });
     const { manifest, matrix } = model;
-    // the LoRA-free encoder when the folder has one: 60 fewer nodes a run (BENCHMARKS.md, "Encoder breakdown")
-    const primaryEncoder = model.encoderBaseBytes ?? model.encoderBytes;
     const view = new CatalogView(model.catalog, matrix);
     const catalog = view.current.catalog;
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const [opened, openedHistory] = await Promise.all([
-      openSession({ preference: config.backend, model: primaryEncoder, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
+      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
       openHistory({
         name: config.storageName,
         cap: config.historyCap,
@@ -147,21 +153,21 @@ export class RecommenderService implements EngineApi {
     // them next time, and no progress report comes after 'ready'.
     await searchStart.downloads;
     await offline.written();
-    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, itemBias: () => undefined, lora: false };
+    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;
-    const snapshot = view.setUpdate(weights.items, weights.bias);
-    const scorer = createScorer(snapshot.matrix);
+    const first = current(view.setUpdate(weights.items, weights.bias), weights);
+    const { snapshot, scorer } = first;
     const ready: Omit<Ready, 'info'> = {
       manifest,
       opened,
       view,
-      current: { snapshot, scorer, weights },
+      current: first,
       addedStore,
       store,
       peers,
       profile,
       baseWeights,
-      ...(model.encoderBaseBytes ? { lora: { bytes: model.encoderBytes } } : {}),
+      graph: { takesLora: model.encoderTakesLora, ...(model.loraEncoderBytes ? { lora: { bytes: model.loraEncoderBytes } } : {}) },
       buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       searchStart,
       adapters,
@@ -175,7 +181,7 @@ export class RecommenderService implements EngineApi {
       ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = { ...ready, info };
-    if (opened.device) this.#watchDevice(opened.device, primaryEncoder, onEngineEvent);
+    if (opened.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
     searchStart.quiet();
     onProgress?.({ status: 'ready', backend: opened.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
@@ -231,12 +237,12 @@ export class RecommenderService implements EngineApi {
     const rid = recommendationId(checkSlot((request as RecommendRequest | undefined)?.slot, 'recommend'));
     // this call runs on these weights and rows even if an update swaps in meanwhile
     const { snapshot: snap, scorer, weights } = this.#current(ready);
-    const src = { catalog: snap.catalog, matrix: snap.matrix, profile: ready.profile };
+    const src = { ...snap, profile: ready.profile };
     const rules = this.#shelves.rules(snap.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const mask = this.#mask(snap, this.#shelves.exclusionMask(src, checked));
+      const mask = this.#shelves.exclusionMask(src, checked);
       const history: HistoryEvent[] = [];
       for (const e of ready.profile.recent) {
         const row = snap.catalog.row(e.itemId);
@@ -276,14 +282,14 @@ export class RecommenderService implements EngineApi {
     const checked = checkRelatedRequest(request);
     const rid = recommendationId(checkSlot((request as RelatedRequest | undefined)?.slot, 'related'));
     const { snapshot: snap, scorer, weights } = this.#current(ready);
-    const src = { catalog: snap.catalog, matrix: snap.matrix, profile: ready.profile };
+    const src = { ...snap, profile: ready.profile };
     const rules = this.#shelves.rules(snap.catalog, request);
     const row = typeof itemId === 'string' ? snap.catalog.row(itemId) : undefined;
     if (row === undefined || snap.removed?.[row]) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
     try {
-      const mask = this.#mask(snap, this.#shelves.exclusionMask(src, checked));
+      const mask = this.#shelves.exclusionMask(src, checked);
       mask[row] = 1;
       let scores: Float32Array;
       if (checked.mode === 'similar') scores = similarTo(snap.matrix, this.#shelves.norms(snap.matrix), row);
@@ -313,8 +319,9 @@ export class RecommenderService implements EngineApi {
       const why = `the WebGPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''}); the encoder runs on WASM since`;
       this.#toWasm = reopenOnWasm(ready.opened, encoderBytes, why).then((opened) => {
         const old = ready.opened.session;
-        const oldLora = ready.lora?.session;
-        if (ready.lora) ready.lora.session = undefined; // opened again on WASM when next needed
+        const lora = ready.graph.lora;
+        const oldLora = lora?.session;
+        if (lora) lora.session = undefined; // opened again on WASM when next needed
         void oldLora?.then((s) => s.release()).catch(() => undefined);
         ready.opened = opened;
         ready.info.backend = opened.info;
@@ -335,14 +342,15 @@ export class RecommenderService implements EngineApi {
         [ENCODER_INPUTS.itemVectors]: new Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
         [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
       };
-      // the LoRA-free graph unless this call's weights carry LoRA (or the folder has only the full graph)
+      // the session the engine started on, unless this call's weights carry LoRA and that one has no LoRA inputs
       const target = async (): Promise<{ session: InferenceSession; feeds: InferenceSession.FeedsType }> => {
-        if (!ready.lora) return { session: ready.opened.session, feeds: { ...weights.feeds, ...inputs } };
-        if (!weights.lora) return { session: ready.opened.session, feeds: inputs };
-        ready.lora.session ??= openSibling(ready.opened, ready.lora.bytes);
-        const pending = ready.lora.session;
+        const { takesLora, lora } = ready.graph;
+        if (takesLora) return { session: ready.opened.session, feeds: { ...weights.feeds, ...inputs } };
+        if (!weights.lora || !lora) return { session: ready.opened.session, feeds: inputs }; // LoRA only comes through the channel
+        lora.session ??= openSibling(ready.opened, lora.bytes);
+        const pending = lora.session;
         pending.catch(() => {
-          if (ready.lora?.session === pending) ready.lora.session = undefined; // tried again by the next call
+          if (lora.session === pending) lora.session = undefined; // tried again by the next call
         });
         return { session: await pending, feeds: { ...weights.feeds, ...inputs } };
       };
@@ -393,13 +401,12 @@ export class RecommenderService implements EngineApi {
     const ready = this.#need();
     const started = performance.now();
     const engine = await this.#buildSearch(ready);
-    const current = this.#current(ready);
-    const { entries, vectors } = await engine.embedNewItems(items, current.snapshot.catalog, current.snapshot.matrix.dim);
-    const added = CatalogView.quantize(entries, vectors, current.snapshot.matrix.dim);
+    const { snapshot } = this.#current(ready);
+    const { entries, vectors } = await engine.embedNewItems(items, snapshot.catalog, snapshot.matrix.dim);
+    const added = CatalogView.quantize(entries, vectors, snapshot.matrix.dim);
     await ready.addedStore.save(added); // on the device before it is used: a failed write adds nothing
-    const snapshot = ready.view.add(added);
-    ready.current = { snapshot, scorer: createScorer(snapshot.matrix), weights: current.weights };
-    return { added: added.length, catalogSize: snapshot.catalog.size, elapsedMs: performance.now() - started };
+    ready.current = current(ready.view.add(added), ready.current.weights, ready.current);
+    return { added: added.length, catalogSize: ready.current.snapshot.catalog.size, elapsedMs: performance.now() - started };
   }
 
   #searchContext(ready: Ready, current = this.#current(ready)): SearchContext {
@@ -421,17 +428,8 @@ export class RecommenderService implements EngineApi {
    */
   #current(ready: Ready): Ready['current'] {
     const weights = ready.adapters?.weights ?? ready.baseWeights;
-    if (weights !== ready.current.weights) {
-      const snapshot = ready.view.setUpdate(weights.items, weights.bias);
-      ready.current = { snapshot, scorer: createScorer(snapshot.matrix), weights };
-    }
+    if (weights !== ready.current.weights) ready.current = current(ready.view.setUpdate(weights.items, weights.bias), weights, ready.current);
     return ready.current;
-  }
-
-  /** `mask` with the snapshot's removed rows set too. */
-  #mask(snap: CatalogSnapshot, mask: Uint8Array): Uint8Array {
-    if (snap.removed) for (let r = 0; r < mask.length; r++) if (snap.removed[r]) mask[r] = 1;
-    return mask;
   }
 
   /** Counters per slot over the stored history (workers/metrics.ts). */

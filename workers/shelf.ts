@@ -17,6 +17,8 @@ export interface ShelfSource {
   catalog: CatalogIndex;
   matrix: ItemMatrix;
   profile: ShopperProfile;
+  /** Non-zero for rows never to show (removed by an update): always in the exclusion mask. */
+  removed?: Uint8Array | undefined;
 }
 
 export class Shelves {
@@ -34,7 +36,7 @@ export class Shelves {
     return this.#rowNorms!;
   }
 
-  /** Non-zero for rows to leave out: outside `filter.ids`, in `exclude`, or the shopper's own items per `omit`. */
+  /** Non-zero for rows to leave out: removed, outside `filter.ids`, in `exclude`, or the shopper's own items per `omit`. */
   exclusionMask(src: ShelfSource, request: CheckedRecommendRequest): Uint8Array {
     const mask = new Uint8Array(src.catalog.size);
     const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? src.catalog.row(id) : undefined);
@@ -49,6 +51,7 @@ export class Shelves {
       const row = rowOf(id);
       if (row !== undefined) mask[row] = 1;
     };
+    if (src.removed) for (let row = 0; row < mask.length; row++) if (src.removed[row]) mask[row] = 1;
     request.exclude.forEach(drop);
     if (request.omit === 'history') src.profile.interacted.forEach(drop);
     else if (request.omit === 'purchased') src.profile.purchased.forEach(drop);

@@ -268,7 +268,8 @@ def render(res: dict, a: argparse.Namespace) -> str:
               f"goal ≥ 0.50: {verdict}.",
               f"- The update file: **{u['bytes']:,} bytes = {100 * u['fraction']:.1f} %** of the base folder's "
               f"{u['base_folder_bytes']:,} bytes; {u['rows_replaced']:,} rows replaced, {u['new_items']:,} new products, "
-              f"{u['removed']:,} removed; trained in {u['wall_s']:.0f} s ({u['epochs']} epochs, best {u['best_epoch']}).",
+              f"{u['removed']:,} removed; trained in {u['wall_s']:.0f} s ({u['epochs']} epochs, best {u['best_epoch']}; "
+              f"the base trained {arms['base']['epochs']} epochs and the retrain {arms['retrain']['epochs']} in their budgets).",
               "- One seed, one synthetic log: its shoppers' tastes do not drift, so what the update can add is the new "
               "products and more data about the known ones.",
               f"- Update vs base: {rec['gain']:+.4f} ± {rec['gain_se']:.4f} NDCG@10 (paired standard error); on the "

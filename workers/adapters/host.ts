@@ -101,7 +101,7 @@ export class AdapterHost<T> {
     };
     this.#key = `${options.channel.url}#${options.model.baseModel}`;
     this.#lockName = `localshelf:adapters:${options.storageName}:${this.#key}`;
-    this.#base = { feeds: options.baseFeeds, itemBias: () => undefined, lora: false };
+    this.#base = { feeds: options.baseFeeds, lora: false };
   }
 
   /**

@@ -6,14 +6,13 @@
  */
 import { LocalshelfError } from '../../src/errors';
 import { attributesOf, type CatalogEntry } from '../runtime/load-model';
+import { MAX_ID, MAX_TITLE } from '../search/add-items';
 import { isSha256Hex } from './bytes';
 
 /** Tensor names of the item-table part. */
 export const ITEM_TENSORS = { rows: 'items.rows', q: 'items.q', scale: 'items.scale', removed: 'items.removed' } as const;
 /** Most new products one update may carry. */
 export const MAX_NEW_ITEMS = 100_000;
-const MAX_ID = 256;
-const MAX_TITLE = 1000;
 
 /** What an update does to the catalog and the item matrix. */
 export interface ItemTableUpdate {

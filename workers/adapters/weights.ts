@@ -10,14 +10,13 @@ import type { ItemTableUpdate } from './items';
 export interface AdapterWeights<T> {
   /** Every LoRA input of the encoder: the adapter's tensors, zeros for the targets it does not cover. */
   readonly feeds: Readonly<Record<string, T>>;
-  /** The adapter's per-item score bias, zero-padded to `rows` (items added at run time), or `undefined`. */
-  itemBias(rows: number): Float32Array | undefined;
-  /** The per-item score bias as the file lays it out (base rows, then the update's new items), or `undefined`. */
+  /** The per-item score bias as the file lays it out (base rows, then the update's new items), or `undefined`;
+   * the engine's catalog view lays it on its own rows (workers/catalog-view.ts). */
   readonly bias?: Float32Array;
   /** The update's item-table part (replaced rows, new products, removed rows), if it has one. */
   readonly items?: ItemTableUpdate;
-  /** Whether any LoRA tensor is non-zero-by-construction here (the file has one): the encoder must take the LoRA
-   * inputs; otherwise the engine may run the graph without its LoRA branch. */
+  /** Whether the adapter has LoRA tensors: the encoder must take the LoRA inputs; otherwise the engine runs the
+   * graph without its LoRA branch. */
   readonly lora: boolean;
 }
 
@@ -36,22 +35,7 @@ export function adapterWeights<T>(
   return {
     feeds: Object.freeze(feeds),
     lora: [...adapter.tensors.keys()].some((name) => name.startsWith('lora.')),
-    itemBias: paddedBias(bias),
     ...(bias ? { bias } : {}),
     ...(adapter.items ? { items: adapter.items } : {}),
-  };
-}
-
-/** `itemBias(rows)`: the bias itself while it covers every row, else a zero-padded copy (cached per length). */
-function paddedBias(bias: Float32Array | undefined): (rows: number) => Float32Array | undefined {
-  if (!bias) return () => undefined;
-  let padded: Float32Array | undefined;
-  return (rows) => {
-    if (rows <= bias.length) return bias;
-    if (padded?.length !== rows) {
-      padded = new Float32Array(rows);
-      padded.set(bias);
-    }
-    return padded;
   };
 }

@@ -67,17 +67,20 @@ function wasmThreads(requested: number | undefined): number {
  */
 export const WASM_GRAPH_OPTIMIZATION = 'disabled' as const;
 
+/** The encoder's session options on each backend (every session the engine opens uses these). */
+function sessionOptions(backend: 'wasm' | 'webgpu'): InferenceSession.SessionOptions {
+  return backend === 'webgpu'
+    ? { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 }
+    : { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 };
+}
+
 async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; session: InferenceSession; threads: number }> {
   const ort = (await import('onnxruntime-web/wasm')) as unknown as Ort;
   const threads = wasmThreads(options.threads);
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-  const session = await ort.InferenceSession.create(options.model, {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION,
-    logSeverityLevel: 3,
-  });
+  const session = await ort.InferenceSession.create(options.model, sessionOptions('wasm'));
   return { ort, session, threads };
 }
 
@@ -87,7 +90,7 @@ async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Pro
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
   (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
-  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(options.model, sessionOptions('webgpu'));
   const device = (await ort.env.webgpu.device) as GPUDevice;
   return { ort, session, device };
 }
@@ -97,9 +100,7 @@ async function openWebGpu(options: OpenSessionOptions, adapter: GPUAdapter): Pro
  * one the engine starts on), with the same session options.
  */
 export function openSibling(opened: OpenedSession, model: Uint8Array): Promise<InferenceSession> {
-  return opened.info.name === 'webgpu'
-    ? opened.ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 })
-    : opened.ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
+  return opened.ort.InferenceSession.create(model, sessionOptions(opened.info.name));
 }
 
 /**
@@ -109,11 +110,7 @@ export function openSibling(opened: OpenedSession, model: Uint8Array): Promise<I
  */
 export async function reopenOnWasm(opened: OpenedSession, model: Uint8Array, why: string): Promise<OpenedSession> {
   try {
-    const session = await opened.ort.InferenceSession.create(model, {
-      executionProviders: ['wasm'],
-      graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION,
-      logSeverityLevel: 3,
-    });
+    const session = await opened.ort.InferenceSession.create(model, sessionOptions('wasm'));
     const threads = opened.ort.env.wasm.numThreads ?? 1;
     return {
       ort: opened.ort,

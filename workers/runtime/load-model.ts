@@ -54,9 +54,12 @@ export function attributesOf(item: Record<string, unknown>): Record<string, Attr
 
 export interface LoadedModel {
   manifest: Manifest;
+  /** The encoder the engine starts on: `files.encoderBase` when the folder has it (no LoRA inputs), else `files.encoder`. */
   encoderBytes: Uint8Array;
-  /** `files.encoderBase` when the folder has one: same outputs as `encoderBytes` with zero LoRA, fewer nodes. */
-  encoderBaseBytes?: Uint8Array;
+  /** Whether `encoderBytes` takes the LoRA inputs (it is `files.encoder`). */
+  encoderTakesLora: boolean;
+  /** `files.encoder` beside a LoRA-free `encoderBytes`, when `withLora` asked for it. */
+  loraEncoderBytes?: Uint8Array;
   encoderSha256: string;
   matrix: ItemMatrix;
   catalog: CatalogEntry[];
@@ -68,6 +71,11 @@ export interface LoadModelOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   fetch?: typeof fetch;
+  /**
+   * Whether LoRA may be needed (an adapter channel is configured). When the folder has a LoRA-free encoder and this
+   * is false, the encoder with LoRA inputs is not downloaded at all. @defaultValue `true`
+   */
+  withLora?: boolean;
 }
 
 function corrupt(message: string, cause?: unknown): LocalshelfError {
@@ -144,8 +152,9 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   if (!encoderSha256) throw corrupt(`manifest.json has no sha256 for ${manifest.files.encoder}`);
   const base = typeof manifest.files.encoderBase === 'string' ? manifest.files.encoderBase : undefined;
   if (base !== undefined && !manifest.sha256[base]) throw corrupt(`manifest.json has no sha256 for ${base}`);
-  const [encoderBytes, itemBytes, catalogBytes, encoderBaseBytes] = await Promise.all([
-    get(manifest.files.encoder, url('encoder'), encoderSha256),
+  const full = base === undefined || options.withLora !== false;
+  const [fullBytes, itemBytes, catalogBytes, baseBytes] = await Promise.all([
+    full ? get(manifest.files.encoder, url('encoder'), encoderSha256) : undefined,
     get(manifest.files.items, url('items'), manifest.sha256[manifest.files.items]),
     get(manifest.files.catalog, url('catalog'), manifest.sha256[manifest.files.catalog]),
     base !== undefined ? get(base, new URL(base, options.manifestUrl).href, manifest.sha256[base]) : undefined,
@@ -153,5 +162,8 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const matrix = parseItemMatrix(itemBytes);
   if (matrix.dim !== manifest.dim) throw corrupt(`item matrix dim ${matrix.dim} differs from manifest dim ${manifest.dim}`);
   const catalog = parseCatalog(catalogBytes, manifest.files.catalog, matrix.rows);
-  return { manifest, encoderBytes, encoderSha256, matrix, catalog, ...(encoderBaseBytes ? { encoderBaseBytes } : {}) };
+  const encoders = baseBytes
+    ? { encoderBytes: baseBytes, encoderTakesLora: false, ...(fullBytes ? { loraEncoderBytes: fullBytes } : {}) }
+    : { encoderBytes: fullBytes!, encoderTakesLora: true };
+  return { manifest, encoderSha256, matrix, catalog, ...encoders };
 }

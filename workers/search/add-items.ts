@@ -6,8 +6,9 @@ import { LocalshelfError } from '../../src/errors';
 import { MAX_ADD_ITEMS, type NewItem } from '../../src/search';
 import { CatalogIndex } from '../catalog-index';
 
-const MAX_ID = 256;
-const MAX_TITLE = 1000;
+/** Longest product id and title a run-time product may have (catalog.add(), an update's new products). */
+export const MAX_ID = 256;
+export const MAX_TITLE = 1000;
 const MAX_TEXT = 10_000;
 
 /** Validated copies of `items`. @throws LocalshelfError `INVALID_ARGUMENT` (nothing is added then) */

@@ -124,6 +124,21 @@ describe('CatalogView', () => {
     expect(Array.from(snap.removed!)).toEqual([0, 0, 1, 0, 0, 0, 0, 1]);
     expect(Array.from(snap.bias!).map((x) => Math.round(x * 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(base.q[4]).toBe(-3 + 4); // the model's own matrix is never written
+    // a product the page adds while the bias is active: a row of its own, bias 0 there
+    const grown = view.add(CatalogView.quantize([{ id: 'page-1', title: 'Added by the page', popularity: 0 }], Float32Array.from([1, 0, 0, 0]), DIM));
+    expect(grown.bias!.length).toBe(N + 3);
+    expect(grown.bias![N + 2]).toBe(0);
+    expect(Array.from(grown.bias!.subarray(0, N + 2))).toEqual(Array.from(snap.bias!));
+  });
+
+  it('is the model itself, uncopied, until an update or a product changes it (and again after a rollback)', () => {
+    const view = new CatalogView(entries, base);
+    expect(view.current.matrix).toBe(base);
+    expect(view.add([])).toBe(view.current);
+    expect(view.setUpdate(undefined, undefined).matrix).toBe(base);
+    const parsed = parseAdapter(encodeAdapter(update({ newItems: [], removed: [] })), BINDING);
+    expect(view.setUpdate(parsed.items, undefined).matrix).not.toBe(base);
+    expect(view.setUpdate(undefined, undefined).matrix).toBe(base);
   });
 
   it('keeps rows stable: products added at run time, then a swap to an update without the earlier new items', () => {
@@ -144,6 +159,7 @@ describe('CatalogView', () => {
     expect(rowOf(snap.matrix, 1)).toEqual(rowOf(base, 1));
     expect(snap.removed![N + 3]).toBe(1);
     expect(snap.removed![2]).toBe(0);
-    expect(view.added.map((a) => a.entry.id)).toEqual(['page-1']);
+    expect(snap.catalog.row('page-1')).toBe(N + 2); // the page's own product stays through the rollback
+    expect(snap.removed![N + 2]).toBe(0);
   });
 });
