@@ -215,7 +215,9 @@ test('egress audit: canary ids seeded into the history never leave the browser, 
     await shelf(page, 'popular');
     const served = demo.requests.length;
     const before = proxy.requests.length;
-    const { encoder } = manifest().files;
+    // the encoder the worker runs: the LoRA-free one when the folder has it (the demo has no adapter channel)
+    const { encoder: full, encoderBase } = manifest().files as { encoder: string; encoderBase?: string };
+    const encoder = encoderBase ?? full;
     // The proxy is on the path of the worker's own downloads (only the worker fetches the encoder).
     expect(proxy.requests.map((r) => new URL(r.url).pathname)).toContain(`/models/${MODEL_NAME}/${encoder}`);
 
