@@ -28,7 +28,7 @@ export {
   type SearchEvent,
   type StoredEvent,
 } from './events';
-export { BACKENDS, type AdapterOptions, type BackendPreference, type RecommenderOptions } from './options';
+export { BACKENDS, RUNTIMES, type AdapterOptions, type BackendPreference, type RecommenderOptions, type RuntimePreference } from './options';
 export {
   AdapterChangeEvent,
   AdapterErrorEvent,

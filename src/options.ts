@@ -10,6 +10,10 @@ import { STORAGE_PREFERENCES, type StoragePreference } from './storage';
 export const BACKENDS = ['auto', 'webgpu', 'wasm'] as const;
 export type BackendPreference = (typeof BACKENDS)[number];
 
+/** What runs the history encoder on the CPU (see `RecommenderOptions.runtime`). */
+export const RUNTIMES = ['auto', 'onnxruntime'] as const;
+export type RuntimePreference = (typeof RUNTIMES)[number];
+
 export interface RecommenderOptions {
   /**
    * URL of the model's `manifest.json` (see docs/artifacts.md); the files it names are resolved against it.
@@ -24,6 +28,15 @@ export interface RecommenderOptions {
    * @defaultValue `'auto'`
    */
   backend?: BackendPreference;
+  /**
+   * What runs the history encoder when it runs on the CPU. `'auto'`: localshelf's own WebAssembly SIMD encoder when
+   * the model's LoRA-free graph carries its description (every model folder the training pipeline writes), so
+   * onnxruntime-web is not started before the first recommendation (search's text encoder still starts it, later);
+   * onnxruntime-web otherwise. `'onnxruntime'`: always onnxruntime-web (its WASM threads on a cross-origin isolated
+   * page). WebGPU, when chosen, is always onnxruntime-web. `recommender.backend.runtime` says which runs.
+   * @defaultValue `'auto'`
+   */
+  runtime?: RuntimePreference;
   /** Where onnxruntime-web's `.wasm` files are served from. @defaultValue the files bundled next to the worker */
   wasmPaths?: string;
   /** WASM threads when the page is cross-origin isolated (ignored otherwise: one thread). @defaultValue `min(4, hardwareConcurrency)` */
@@ -101,6 +114,7 @@ export interface ResolvedOptions {
   modelUrl: string;
   files: { encoder?: string; items?: string; catalog?: string };
   backend: BackendPreference;
+  runtime: RuntimePreference;
   wasmPaths?: string;
   threads?: number;
   storageName: string;
@@ -146,6 +160,10 @@ export function resolveOptions(options: RecommenderOptions, base: string): Resol
   if (!(BACKENDS as readonly string[]).includes(backend)) {
     throw new LocalshelfError('INVALID_ARGUMENT', `options.backend must be one of ${BACKENDS.join(', ')}; got ${describeValue(backend)}`);
   }
+  const runtime = options.runtime ?? 'auto';
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new LocalshelfError('INVALID_ARGUMENT', `options.runtime must be one of ${RUNTIMES.join(', ')}; got ${describeValue(runtime)}`);
+  }
   const modelUrl = absolute(options.model, 'options.model', base);
   const files: ResolvedOptions['files'] = {};
   for (const key of ['encoder', 'items', 'catalog'] as const) {
@@ -156,6 +174,7 @@ export function resolveOptions(options: RecommenderOptions, base: string): Resol
     modelUrl,
     files,
     backend,
+    runtime,
     wasmPaths: options.wasmPaths === undefined ? undefined : absolute(options.wasmPaths, 'options.wasmPaths', base),
     threads: options.threads === undefined ? undefined : positiveInt(options.threads, 'options.threads', 1),
     storageName: options.storageName ?? 'localshelf',

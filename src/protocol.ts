@@ -12,7 +12,12 @@ import type { StorageInfo } from './storage';
 /** Which backend runs the encoder, and why the other one does not. */
 export interface BackendInfo {
   name: 'webgpu' | 'wasm';
-  /** WASM threads in use (1 unless the page is cross-origin isolated). */
+  /**
+   * What runs the encoder: `'localshelf'`, the library's own WebAssembly SIMD encoder (WASM, one thread), or
+   * `'onnxruntime'` (onnxruntime-web: WebGPU, or WASM with threads on a cross-origin isolated page).
+   */
+  runtime: 'localshelf' | 'onnxruntime';
+  /** WASM threads in use (1 unless onnxruntime runs on a cross-origin isolated page). */
   threads: number;
   /** Why this backend was chosen. */
   reason: string;

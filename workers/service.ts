@@ -20,7 +20,8 @@ import { reasonsFor, similarTo } from './related';
 import { Shelves } from './shelf';
 import { checkSlot, recommendationId, slotMetrics } from './metrics';
 import { HistoryPeers } from './history/peers';
-import { openSession, openSibling, reopenOnWasm, type OpenedSession } from './runtime/backend';
+import { loadRuntime, openEncoder, openSibling, reopenOnWasm, type OpenedSession, type Ort } from './runtime/backend';
+import { SasrecEncoder } from './engine/encoder/sasrec';
 import { loadModel, type Manifest } from './runtime/load-model';
 import { createTurns } from './runtime/turns';
 import { historyRows, offlineAssets, startSearch, type StartedSearch } from './search/bridge';
@@ -29,20 +30,30 @@ import type { AddItemsResult, NewItem, SearchRequest, SearchResult } from '../sr
 
 const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_cart: 3, purchase: 4 };
 
+/** LoRA tensor data as the adapter channel delivers it; wrapped in onnxruntime tensors only where onnxruntime runs. */
+interface Feed {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
 interface Ready {
   manifest: Manifest;
-  opened: OpenedSession;
+  /** The history encoder: the library's own (`own`), or an onnxruntime session (`opened`); exactly one is set. */
+  own?: { encoder: SasrecEncoder; applied: AdapterWeights<Feed> | undefined };
+  opened?: OpenedSession;
+  /** onnxruntime-web for search's text encoder: the history encoder's, or loaded on first need. */
+  runtime: () => Promise<{ ort: Ort }>;
   /** The model's rows + the active update's changes + `catalog.add()` products. */
   view: CatalogView;
   /** The snapshot calls run on, its scorer, and the weights it was built for (rebuilt when they change). */
-  current: { snapshot: CatalogSnapshot; scorer: Scorer; weights: AdapterWeights<Tensor> };
+  current: { snapshot: CatalogSnapshot; scorer: Scorer; weights: AdapterWeights<Feed> };
   /** Products added with `catalog.add()`, on the device. */
   addedStore: AddedItemStore;
   store: History;
   peers: HistoryPeers;
   profile: ShopperProfile;
   /** The base model's weights: zero LoRA feeds, no bias. */
-  baseWeights: AdapterWeights<Tensor>;
+  baseWeights: AdapterWeights<Feed>;
   /**
    * The encoders: whether `opened.session` takes the LoRA inputs, and, when it is the LoRA-free one
    * (`files.encoderBase`) and an adapter channel is on, the full graph, opened on the first call that needs LoRA.
@@ -53,11 +64,11 @@ interface Ready {
   /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
   searchStart: StartedSearch;
   /** The signed adapter channel, when `options.adapters` is set. */
-  adapters?: AdapterHost<Tensor>;
+  adapters?: AdapterHost<Feed>;
 }
 
 /** What calls run on: `snapshot`, its scorer (kept from `previous` while the matrix is the same), `weights`. */
-function current(snapshot: CatalogSnapshot, weights: AdapterWeights<Tensor>, previous?: Ready['current']): Ready['current'] {
+function current(snapshot: CatalogSnapshot, weights: AdapterWeights<Feed>, previous?: Ready['current']): Ready['current'] {
   const scorer = previous?.snapshot.matrix === snapshot.matrix ? previous.scorer : createScorer(snapshot.matrix);
   return { snapshot, scorer, weights };
 }
@@ -71,6 +82,18 @@ const SEARCH_WARM_DELAY_MS = 300;
 /** What a worker entry gives the engine: the WebGPU runtime loader in the `localshelf/webgpu` worker. */
 export interface ServiceOptions {
   webgpu?: () => Promise<typeof import('onnxruntime-web')>;
+}
+
+/** onnxruntime tensors for a set of LoRA feeds, made once per set. */
+const ortFeeds = new WeakMap<AdapterWeights<Feed>, Record<string, Tensor>>();
+function tensorsOf(weights: AdapterWeights<Feed>, ort: Ort): Record<string, Tensor> {
+  let out = ortFeeds.get(weights);
+  if (!out) {
+    out = {};
+    for (const [name, f] of Object.entries(weights.feeds)) out[name] = new ort.Tensor('float32', f.data, [...f.dims]);
+    ortFeeds.set(weights, out);
+  }
+  return out;
 }
 
 export class RecommenderService implements EngineApi {
@@ -110,8 +133,16 @@ export class RecommenderService implements EngineApi {
     const catalog = view.current.catalog;
     // The text-model downloads need no onnxruntime: they run while it starts.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
-    const [opened, openedHistory] = await Promise.all([
-      openSession({ preference: config.backend, model: model.encoderBytes, wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) }),
+    const runtimeOptions = { wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) };
+    const [encoder, openedHistory] = await Promise.all([
+      // the library's own encoder runs the LoRA-free graph; the one with LoRA inputs is onnxruntime's
+      openEncoder({
+        preference: config.backend,
+        runtime: model.encoderTakesLora ? 'onnxruntime' : config.runtime,
+        model: model.encoderBytes,
+        own: () => SasrecEncoder.fromOnnx(model.encoderBytes),
+        ...runtimeOptions,
+      }),
       openHistory({
         name: config.storageName,
         cap: config.historyCap,
@@ -123,16 +154,17 @@ export class RecommenderService implements EngineApi {
     const profile = new ShopperProfile(manifest.maxLen);
     profile.add(openedHistory.events);
     const peers = new HistoryPeers(config.storageName, { added: (events) => profile.add(events), cleared: () => profile.clear() });
-    const loraFeeds: Record<string, Tensor> = {};
+    const { opened } = encoder;
+    const loraFeeds: Record<string, Feed> = {};
     const rank = manifest.lora?.rank ?? 0;
     for (const t of manifest.lora?.targets ?? []) {
-      loraFeeds[`lora.${t.name}.A`] = new opened.ort.Tensor('float32', new Float32Array(rank * t.in), [rank, t.in]);
-      loraFeeds[`lora.${t.name}.B`] = new opened.ort.Tensor('float32', new Float32Array(t.out * rank), [t.out, rank]);
+      loraFeeds[`lora.${t.name}.A`] = { data: new Float32Array(rank * t.in), dims: [rank, t.in] };
+      loraFeeds[`lora.${t.name}.B`] = { data: new Float32Array(t.out * rank), dims: [t.out, rank] };
     }
     const addedStore = await AddedItemStore.open(`${config.storageName}-catalog`, `${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
     view.add(await addedStore.load());
     const adapters = config.adapters
-      ? await AdapterHost.start<Tensor>({
+      ? await AdapterHost.start<Feed>({
           channel: config.adapters,
           storageName: config.storageName,
           model: {
@@ -144,7 +176,7 @@ export class RecommenderService implements EngineApi {
             hasItem: (id: string) => catalog.row(id) !== undefined,
           },
           baseFeeds: loraFeeds,
-          tensor: (data, dims) => new opened.ort.Tensor('float32', data, [...dims]),
+          tensor: (data, dims) => ({ data, dims: [...dims] }),
           hidden: config.hidden,
           onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
         })
@@ -153,13 +185,23 @@ export class RecommenderService implements EngineApi {
     // them next time, and no progress report comes after 'ready'.
     await searchStart.downloads;
     await offline.written();
-    const baseWeights: AdapterWeights<Tensor> = { feeds: loraFeeds, lora: false };
+    const baseWeights: AdapterWeights<Feed> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;
     const first = current(view.setUpdate(weights.items, weights.bias), weights);
     const { snapshot, scorer } = first;
+    let runtime: Promise<{ ort: Ort }> | undefined;
     const ready: Omit<Ready, 'info'> = {
       manifest,
-      opened,
+      ...(encoder.own ? { own: { encoder: encoder.own, applied: undefined } } : { opened: encoder.opened }),
+      runtime: () => {
+        if (opened) return Promise.resolve(opened);
+        runtime ??= loadRuntime(runtimeOptions);
+        const pending = runtime;
+        pending.catch(() => {
+          if (runtime === pending) runtime = undefined; // tried again by the next search build
+        });
+        return pending;
+      },
       view,
       current: first,
       addedStore,
@@ -174,16 +216,16 @@ export class RecommenderService implements EngineApi {
     };
     const eager = config.search?.eager === true ? await this.#buildSearch(ready) : undefined;
     const info: ReadyInfo = {
-      backend: opened.info,
+      backend: encoder.info,
       model: { name: manifest.name, dim: manifest.dim, maxLen: manifest.maxLen, items: snapshot.matrix.rows, sha256: model.encoderSha256, scorer: scorer.kind },
       history: { events: openedHistory.events.length, storage: openedHistory.info },
       ...(eager ? { search: eager.info } : {}),
       ...(adapters ? { adapter: adapters.info } : {}),
     };
     this.#ready = { ...ready, info };
-    if (opened.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
+    if (opened?.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
     searchStart.quiet();
-    onProgress?.({ status: 'ready', backend: opened.info.name });
+    onProgress?.({ status: 'ready', backend: encoder.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
     setTimeout(() => this.#warmSearch(), SEARCH_WARM_DELAY_MS);
     return info;
@@ -194,9 +236,9 @@ export class RecommenderService implements EngineApi {
    * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs, and so do the
    * text encoder's runs afterwards: one onnxruntime, one model running at a time.
    */
-  #buildSearch(ready: Pick<Ready, 'searchStart' | 'opened'>): Promise<SearchEngine> {
+  #buildSearch(ready: Pick<Ready, 'searchStart' | 'runtime'>): Promise<SearchEngine> {
     if (!this.#search) {
-      const building = this.#exclusive(() => ready.searchStart.open(ready.opened, this.#exclusive));
+      const building = this.#exclusive(async () => ready.searchStart.open(await ready.runtime(), this.#exclusive));
       this.#search = building;
       building.catch(() => {
         if (this.#search === building) this.#search = undefined;
@@ -313,12 +355,13 @@ export class RecommenderService implements EngineApi {
   #watchDevice(device: GPUDevice, encoderBytes: Uint8Array, onEngineEvent?: (event: EngineEvent) => void): void {
     void device.lost.then((lost) => {
       const ready = this.#ready;
-      if (!ready || ready.opened.device !== device) return;
+      if (!ready?.opened || ready.opened.device !== device) return;
       const started = performance.now();
       const previous = ready.opened.info;
       const why = `the WebGPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''}); the encoder runs on WASM since`;
-      this.#toWasm = reopenOnWasm(ready.opened, encoderBytes, why).then((opened) => {
-        const old = ready.opened.session;
+      const from = ready.opened;
+      this.#toWasm = reopenOnWasm(from, encoderBytes, why).then((opened) => {
+        const old = from.session;
         const lora = ready.graph.lora;
         const oldLora = lora?.session;
         if (lora) lora.session = undefined; // opened again on WASM when next needed
@@ -333,11 +376,36 @@ export class RecommenderService implements EngineApi {
     });
   }
 
-  /** Runs the encoder; calls are serialized (one onnxruntime session runs one call at a time). */
-  #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Tensor>): Promise<Float32Array> {
+  /**
+   * Runs the encoder. The library's own runs at once (synchronous, it waits for no onnxruntime turn, so a search
+   * build does not delay a recommendation); onnxruntime runs are serialized (one session runs one call at a time).
+   */
+  #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Feed>): Promise<Float32Array> {
+    const own = ready.own;
+    if (own) {
+      try {
+        if (own.applied !== weights) {
+          const rank = ready.manifest.lora?.rank ?? 0;
+          own.encoder.setLora(
+            weights.lora
+              ? (target) => {
+                  const a = weights.feeds[`lora.${target}.A`];
+                  const b = weights.feeds[`lora.${target}.B`];
+                  return a && b ? { a: a.data, b: b.data, rank } : undefined;
+                }
+              : undefined,
+          );
+          own.applied = weights;
+        }
+        return Promise.resolve(own.encoder.encode(matrix, history));
+      } catch (cause) {
+        return Promise.reject(asLocalshelfError(cause, 'INFERENCE', 'the encoder failed'));
+      }
+    }
     const run = async (): Promise<Float32Array> => {
+      const opened = ready.opened!;
       const input = buildEncoderInput(matrix, history, ready.manifest.maxLen, ready.buffers);
-      const { Tensor } = ready.opened.ort;
+      const { Tensor } = opened.ort;
       const inputs: InferenceSession.FeedsType = {
         [ENCODER_INPUTS.itemVectors]: new Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
         [ENCODER_INPUTS.eventTypes]: new Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
@@ -345,18 +413,19 @@ export class RecommenderService implements EngineApi {
       // the session the engine started on, unless this call's weights carry LoRA and that one has no LoRA inputs
       const target = async (): Promise<{ session: InferenceSession; feeds: InferenceSession.FeedsType }> => {
         const { takesLora, lora } = ready.graph;
-        if (takesLora) return { session: ready.opened.session, feeds: { ...weights.feeds, ...inputs } };
-        if (!weights.lora || !lora) return { session: ready.opened.session, feeds: inputs }; // LoRA only comes through the channel
-        lora.session ??= openSibling(ready.opened, lora.bytes);
+        const current = ready.opened!;
+        if (takesLora) return { session: current.session, feeds: { ...tensorsOf(weights, current.ort), ...inputs } };
+        if (!weights.lora || !lora) return { session: current.session, feeds: inputs }; // LoRA only comes through the channel
+        lora.session ??= openSibling(current, lora.bytes);
         const pending = lora.session;
         pending.catch(() => {
           if (lora.session === pending) lora.session = undefined; // tried again by the next call
         });
-        return { session: await pending, feeds: { ...weights.feeds, ...inputs } };
+        return { session: await pending, feeds: { ...tensorsOf(weights, current.ort), ...inputs } };
       };
       try {
         if (this.#toWasm) await this.#toWasm;
-        const device = ready.opened.device;
+        const device = opened.device;
         const { session, feeds } = await target();
         const running = session.run(feeds);
         let out: InferenceSession.ReturnType;

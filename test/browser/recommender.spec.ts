@@ -15,7 +15,8 @@ test('starts on WASM under auto, says why WebGPU was skipped, and reports progre
     return out;
   }, MODEL);
   expect(result.backend.name).toBe('wasm');
-  expect(result.backend.threads).toBe(1); // page is not cross-origin isolated
+  expect(result.backend.threads).toBe(1);
+  expect(result.backend.runtime).toBe('localshelf'); // the shipped graph describes itself: the own encoder runs it
   expect(result.backend.skipped.map((s) => s.name)).toEqual(['webgpu']);
   expect(result.backend.skipped[0]!.reason).toMatch(/fallback|navigator\.gpu|adapter/i);
   expect(result.model.items).toBeGreaterThan(10_000);
@@ -215,19 +216,27 @@ test('the WebGPU path (forced, SwiftShader) returns the same top-10 as WASM for 
   out.gpu.rec.items.forEach((item, i) => expect(item.score).toBeCloseTo(out.wasm.rec.items[i]!.score, 3));
 });
 
-test('WASM uses threads when the page is cross-origin isolated', async ({ page, isolatedServer }) => {
+test('onnxruntime uses WASM threads when the page is cross-origin isolated; the own encoder gives the same items', async ({ page, isolatedServer }) => {
   await page.goto(`${isolatedServer.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
   const out = await page.evaluate(async (model) => {
-    const r = await window.localshelf.createRecommender({ model, storageName: 'threads', backend: 'wasm' });
-    await r.track({ type: 'view', itemId: 'B004756YJA' });
-    const rec = await r.recommend({ k: 3 });
-    const backend = r.backend;
-    r.dispose();
-    return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, backend, n: rec.items.length };
+    const run = async (runtime: 'auto' | 'onnxruntime') => {
+      const r = await window.localshelf.createRecommender({ model, storageName: `threads-${runtime}`, backend: 'wasm', runtime });
+      await r.track({ type: 'view', itemId: 'B004756YJA' });
+      await r.track({ type: 'view', itemId: 'B0009RF9DW' });
+      const rec = await r.recommend({ k: 10 });
+      const backend = r.backend;
+      r.dispose();
+      return { backend, items: rec.items.map((i) => [i.id, i.score] as const) };
+    };
+    return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, ort: await run('onnxruntime'), own: await run('auto') };
   }, MODEL);
   expect(out.isolated).toBe(true);
-  expect(out.backend.threads).toBe(Math.min(4, out.cores));
-  expect(out.backend.threads).toBeGreaterThan(1);
-  expect(out.n).toBe(3);
+  expect(out.ort.backend.runtime).toBe('onnxruntime');
+  expect(out.ort.backend.threads).toBe(Math.min(4, out.cores));
+  expect(out.ort.backend.threads).toBeGreaterThan(1);
+  expect(out.own.backend.runtime).toBe('localshelf');
+  expect(out.own.backend.threads).toBe(1);
+  expect(out.own.items.map(([id]) => id)).toEqual(out.ort.items.map(([id]) => id));
+  out.own.items.forEach(([, score], i) => expect(score).toBeCloseTo(out.ort.items[i]![1], 4));
 });

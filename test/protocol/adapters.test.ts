@@ -27,7 +27,7 @@ class FakeEngine {
     this.config = config;
     this.push = onAdapterEvent;
     return {
-      backend: { name: 'wasm', threads: 1, reason: 'test', skipped: [] },
+      backend: { name: 'wasm', runtime: 'localshelf', threads: 1, reason: 'test', skipped: [] },
       model: { name: 'fake', dim: 4, maxLen: 3, items: 2, sha256: 'ab', scorer: 'js' },
       history: { events: 0, storage: { kind: 'indexeddb', skipped: 0 } },
       ...(config.adapters ? { adapter: this.startAdapter } : {}),

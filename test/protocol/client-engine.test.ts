@@ -12,7 +12,7 @@ import type { StoredEvent, TrackEvent } from '../../src/events';
 import type { StorageInfo, StoragePreference } from '../../src/storage';
 
 const READY: ReadyInfo = {
-  backend: { name: 'wasm', threads: 1, reason: 'test', skipped: [{ name: 'webgpu', reason: 'none in Node' }] },
+  backend: { name: 'wasm', runtime: 'localshelf', threads: 1, reason: 'test', skipped: [{ name: 'webgpu', reason: 'none in Node' }] },
   model: { name: 'fake', dim: 4, maxLen: 3, items: 2, sha256: 'ab', scorer: 'js' },
   history: { events: 0, storage: { kind: 'indexeddb', skipped: 0 } },
 };
@@ -98,7 +98,7 @@ describe('client ↔ engine over a MessageChannel', () => {
     const seen = new Promise<{ name: string; previous: string; recoveryMs: number }>((resolve) =>
       recommender.addEventListener('backendchange', (e) => resolve({ name: e.backend.name, previous: e.previous.name, recoveryMs: e.recoveryMs })),
     );
-    const backend = { name: 'wasm' as const, threads: 1, reason: 'device lost', skipped: [] };
+    const backend = { name: 'wasm' as const, runtime: 'onnxruntime' as const, threads: 1, reason: 'device lost', skipped: [] };
     await engine.engineEvent!({ type: 'backend', backend, previous: { ...previous, name: 'webgpu' }, recoveryMs: 12 });
     expect(await seen).toEqual({ name: 'wasm', previous: 'wasm', recoveryMs: 12 });
     expect(recommender.backend.reason).toBe('device lost');

@@ -71,6 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--skip-onnx-eval", action="store_true", help="do not score the int8 export (needs Node + npm ci)")
     p.add_argument("--validate-only", action="store_true", help="read and validate both files, print the counts, stop")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--recipe-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="experiments only: override one recipe setting (e.g. lr=4e-3); what ships is the default")
     a = p.parse_args(argv)
     a.out = a.out.rstrip("/") or a.out
     a.work_dir = a.work_dir or a.out + ".work"
@@ -115,6 +117,12 @@ def run(a: argparse.Namespace) -> dict:
     mem_prepare = peak_rss_mib()
     ds = data_mod.load("store:" + data_dir, a.max_users)
     recipe = ds.extra["recipe"]
+    for kv in a.recipe_set:
+        key, _, value = kv.partition("=")
+        if not hasattr(recipe, key) or key in ("why", "type_weights"):
+            raise SystemExit(f"--recipe-set: unknown recipe setting {key!r}")
+        setattr(recipe, key, type(getattr(recipe, key))(float(value)) if isinstance(getattr(recipe, key), (int, float)) else value)
+        recipe.why[key] = "set by --recipe-set (experiment)"
     if rank == 0:
         say.stage("recipe", ", ".join(f"{k} {getattr(recipe, k)} ({recipe.why.get(k, '')})"
                                       for k in ("max_len", "dim", "dropout", "batch_size")))

@@ -6,10 +6,11 @@
  */
 import type { InferenceSession } from 'onnxruntime-web';
 import { LocalshelfError } from '../../src/errors';
-import type { BackendPreference } from '../../src/options';
+import type { BackendPreference, RuntimePreference } from '../../src/options';
 import type { BackendInfo } from '../../src/protocol';
+import { EncoderUnsupported, type SasrecEncoder } from '../engine/encoder/sasrec';
 
-type Ort = typeof import('onnxruntime-web');
+export type Ort = typeof import('onnxruntime-web');
 
 export interface OpenedSession {
   ort: Ort;
@@ -26,6 +27,48 @@ export interface OpenSessionOptions {
   threads?: number;
   /** Loads onnxruntime-web with WebGPU (the JSEP build); absent in the WASM-only worker. */
   webgpu?: () => Promise<Ort>;
+  /** Appended to the WASM backend's reason (why the library's own encoder does not run). */
+  note?: string;
+}
+
+/** The encoder the engine runs: the library's own (`own`), or an onnxruntime session (`opened`). */
+export type OpenedEncoder = { own: SasrecEncoder; info: BackendInfo; opened?: undefined } | { own?: undefined; opened: OpenedSession; info: BackendInfo };
+
+/**
+ * Opens the encoder: onnxruntime-web on WebGPU when that backend is chosen (forced, or `'auto'` with a hardware
+ * adapter in the WebGPU worker), else the library's own WebAssembly SIMD encoder (`own()`, which throws
+ * {@link EncoderUnsupported} for a graph it does not run), else onnxruntime-web on WASM.
+ * @throws LocalshelfError as {@link openSession}.
+ */
+export async function openEncoder(options: OpenSessionOptions & { runtime: RuntimePreference; own: () => SasrecEncoder }): Promise<OpenedEncoder> {
+  if (options.runtime !== 'auto' || options.preference === 'webgpu') {
+    const opened = await openSession(options);
+    return { opened, info: opened.info };
+  }
+  const skipped: BackendInfo['skipped'] = [];
+  let adapter: BackendInfo['adapter'];
+  if (options.preference === 'auto' && options.webgpu) {
+    const probe = await probeAdapter();
+    if (probe.adapter && !probe.description?.isFallbackAdapter) {
+      const opened = await openSession(options); // a hardware adapter: WebGPU, as without the own encoder
+      return { opened, info: opened.info };
+    }
+    adapter = probe.description;
+    skipped.push({ name: 'webgpu', reason: probe.reason ?? 'the WebGPU adapter is a software fallback (e.g. SwiftShader), slower than WASM; pass backend: "webgpu" to force it' });
+  } else if (options.preference === 'auto') {
+    skipped.push({ name: 'webgpu', reason: WASM_ONLY_REASON });
+  }
+  let own: SasrecEncoder;
+  try {
+    own = options.own();
+  } catch (cause) {
+    if (!(cause instanceof EncoderUnsupported)) throw cause;
+    const opened = await openSession({ ...options, note: `onnxruntime-web runs it: ${cause.message}` });
+    return { opened, info: opened.info };
+  }
+  const base = options.preference === 'wasm' ? 'forced by backend: "wasm"' : 'WebGPU skipped; WASM runs on every browser';
+  const reason = `${base}; the library's own WebAssembly SIMD encoder, 1 thread (onnxruntime-web is not needed to recommend)`;
+  return { own, info: { name: 'wasm', runtime: 'localshelf', threads: 1, reason, skipped, ...(adapter ? { adapter } : {}) } };
 }
 
 /** Why WebGPU is not tried in the default (WASM-only) worker. */
@@ -74,12 +117,22 @@ function sessionOptions(backend: 'wasm' | 'webgpu'): InferenceSession.SessionOpt
     : { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 };
 }
 
-async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; session: InferenceSession; threads: number }> {
-  const ort = (await import('onnxruntime-web/wasm')) as unknown as Ort;
+/**
+ * onnxruntime-web configured for this engine, no session yet: the WASM build, or the JSEP build in the WebGPU
+ * worker (it runs the CPU provider too, so one runtime serves both). What search's text encoder runs on when the
+ * history encoder is the library's own.
+ */
+export async function loadRuntime(options: Pick<OpenSessionOptions, 'wasmPaths' | 'threads' | 'webgpu'>): Promise<{ ort: Ort; threads: number }> {
+  const ort = options.webgpu ? await options.webgpu() : ((await import('onnxruntime-web/wasm')) as unknown as Ort);
   const threads = wasmThreads(options.threads);
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  return { ort, threads };
+}
+
+async function openWasm(options: OpenSessionOptions): Promise<{ ort: Ort; session: InferenceSession; threads: number }> {
+  const { ort, threads } = await loadRuntime({ ...options, webgpu: undefined });
   const session = await ort.InferenceSession.create(options.model, sessionOptions('wasm'));
   return { ort, session, threads };
 }
@@ -115,7 +168,7 @@ export async function reopenOnWasm(opened: OpenedSession, model: Uint8Array, why
     return {
       ort: opened.ort,
       session,
-      info: { name: 'wasm', threads, reason: why, skipped: [{ name: 'webgpu', reason: why }], ...(opened.info.adapter ? { adapter: opened.info.adapter } : {}) },
+      info: { name: 'wasm', runtime: 'onnxruntime', threads, reason: why, skipped: [{ name: 'webgpu', reason: why }], ...(opened.info.adapter ? { adapter: opened.info.adapter } : {}) },
     };
   } catch (cause) {
     throw new LocalshelfError('BACKEND_UNAVAILABLE', `the WASM backend failed to start after the WebGPU device was lost: ${(cause as Error)?.message ?? cause}`, { cause });
@@ -145,7 +198,7 @@ export async function openSession(options: OpenSessionOptions): Promise<OpenedSe
       try {
         const { ort, session, device } = await openWebGpu(options, probe.adapter);
         const reason = forced ? 'forced by backend: "webgpu"' : 'a hardware WebGPU adapter is available';
-        return { ort, session, device, info: { name: 'webgpu', threads: 1, reason, skipped, adapter: adapterDescription } };
+        return { ort, session, device, info: { name: 'webgpu', runtime: 'onnxruntime', threads: 1, reason, skipped, adapter: adapterDescription } };
       } catch (cause) {
         if (forced) throw new LocalshelfError('BACKEND_UNAVAILABLE', `WebGPU was forced but failed: ${(cause as Error).message}`, { cause });
         skipReason = `WebGPU session failed: ${(cause as Error).message}`;
@@ -158,7 +211,7 @@ export async function openSession(options: OpenSessionOptions): Promise<OpenedSe
     const { ort, session, threads } = await openWasm(options);
     const reason = options.preference === 'wasm' ? 'forced by backend: "wasm"' : 'WebGPU skipped; WASM runs on every browser';
     const why = threads > 1 ? `${reason}; ${threads} threads (cross-origin isolated)` : `${reason}; 1 thread (page not cross-origin isolated)`;
-    return { ort, session, info: { name: 'wasm', threads, reason: why, skipped, adapter: adapterDescription } };
+    return { ort, session, info: { name: 'wasm', runtime: 'onnxruntime', threads, reason: options.note ? `${why}; ${options.note}` : why, skipped, adapter: adapterDescription } };
   } catch (cause) {
     const message = (cause as Error)?.message ?? String(cause);
     if (/protobuf|parse|load model|invalid model|failed to load/i.test(message)) {

@@ -55,7 +55,7 @@ export interface StartedSearch {
   /** Settles once the files fetched ahead (the manifest's text model) are in, or failed; never rejects. */
   downloads: Promise<void>;
   /** Builds search; the text encoder's runs will take their turn through `exclusive`. */
-  open(opened: OpenedSession, exclusive?: Turns): Promise<SearchEngine>;
+  open(runtime: Pick<OpenedSession, 'ort'>, exclusive?: Turns): Promise<SearchEngine>;
   /** Stop reporting progress (after start-up, the page has been told 'ready'). */
   quiet(): void;
 }

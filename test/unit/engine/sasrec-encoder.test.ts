@@ -1,0 +1,156 @@
+/**
+ * The engine's own encoder against onnxruntime-node on the shipped Beauty graphs: the same user vectors (to float32
+ * rounding) and the same top-10 over the whole item matrix, for histories shorter and longer than maxLen, every
+ * event type, with and without LoRA; and the typed refusals (no description, broken bytes, a LoRA pair of the
+ * wrong shape).
+ */
+import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isLocalshelfError } from '../../../src/errors';
+import { buildEncoderInput, ENCODER_OUTPUT, type EventTypeId, type HistoryEvent } from '../../../workers/engine/encoder-input';
+import { EncoderUnsupported, SasrecEncoder } from '../../../workers/engine/encoder/sasrec';
+import { readOnnxWeights } from '../../../workers/engine/encoder/onnx-weights';
+import { parseItemMatrix } from '../../../workers/engine/item-matrix';
+import { scoreAll, topK } from '../../../workers/engine/score';
+import { WASM_GRAPH_OPTIMIZATION } from '../../../workers/runtime/backend';
+
+const folder = new URL('../../../public/models/beauty/', import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', folder), 'utf8')) as {
+  maxLen: number;
+  files: { encoder: string; encoderBase: string };
+  lora: { rank: number; targets: { name: string; in: number; out: number }[] };
+};
+const baseBytes = new Uint8Array(readFileSync(new URL(manifest.files.encoderBase, folder)));
+const fullBytes = new Uint8Array(readFileSync(new URL(manifest.files.encoder, folder)));
+/** The engine's onnxruntime setting (workers/runtime/backend.ts): with its optimisers on, onnxruntime runs the int8
+ * weights with dynamically quantized activations, a different function (~1e-2 apart). */
+const ENGINE_SESSION = { graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION } as const;
+const matrix = parseItemMatrix(readFileSync(new URL('items.lsim', folder)));
+
+/** A seeded generator (mulberry32), so a failure names a history that can be run again. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function histories(count: number, seed: number): HistoryEvent[][] {
+  const rnd = random(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const n = i < 3 ? [1, manifest.maxLen, manifest.maxLen + 7][i]! : 1 + Math.floor(rnd() * (manifest.maxLen + 10));
+    return Array.from({ length: n }, () => ({ row: Math.floor(rnd() * matrix.rows), type: (1 + Math.floor(rnd() * 4)) as EventTypeId }));
+  });
+}
+
+async function reference(session: ort.InferenceSession, history: HistoryEvent[], extra: Record<string, ort.Tensor> = {}): Promise<Float32Array> {
+  const input = buildEncoderInput(matrix, history, manifest.maxLen);
+  const out = await session.run({
+    ...extra,
+    item_vectors: new ort.Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
+    event_types: new ort.Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
+  });
+  return out[ENCODER_OUTPUT]!.data as Float32Array;
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function top10(user: Float32Array): number[] {
+  return [...topK(scoreAll(matrix, user), 10).rows];
+}
+
+async function compare(own: SasrecEncoder, session: ort.InferenceSession, hs: HistoryEvent[][], extra?: Record<string, ort.Tensor>): Promise<{ diff: number; sameTop10: number }> {
+  let diff = 0;
+  let sameTop10 = 0;
+  for (const h of hs) {
+    const want = await reference(session, h, extra);
+    const got = own.encode(matrix, h);
+    diff = Math.max(diff, maxDiff(got, want));
+    const a = top10(got);
+    const b = top10(want);
+    if (a.every((r, i) => r === b[i])) sameTop10++;
+  }
+  return { diff, sameTop10 };
+}
+
+describe('SasrecEncoder (own WebAssembly encoder)', () => {
+  it('gives onnxruntime-node’s user vectors and top-10 on the LoRA-free graph', async () => {
+    const own = SasrecEncoder.fromOnnx(baseBytes);
+    expect([own.dim, own.maxLen]).toEqual([64, manifest.maxLen]);
+    const session = await ort.InferenceSession.create(baseBytes, ENGINE_SESSION);
+    const hs = histories(120, 1);
+    const { diff, sameTop10 } = await compare(own, session, hs);
+    expect(diff).toBeLessThan(1e-5);
+    // a near tie at rank 10 may swap with rounding; nearly every list must be identical
+    expect(sameTop10).toBeGreaterThanOrEqual(hs.length - 2);
+  });
+
+  it('folds LoRA into its weights as the full graph adds its LoRA term, and unfolds it', async () => {
+    const own = SasrecEncoder.fromOnnx(baseBytes);
+    const session = await ort.InferenceSession.create(fullBytes, ENGINE_SESSION);
+    const rnd = random(7);
+    const { rank, targets } = manifest.lora;
+    const pairs = new Map(
+      targets.map((t) => [
+        t.name,
+        {
+          rank,
+          a: Float32Array.from({ length: rank * t.in }, () => (rnd() - 0.5) * 0.2),
+          b: Float32Array.from({ length: t.out * rank }, () => (rnd() - 0.5) * 0.2),
+        },
+      ]),
+    );
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of targets) {
+      const p = pairs.get(t.name)!;
+      feeds[`lora.${t.name}.A`] = new ort.Tensor('float32', p.a, [rank, t.in]);
+      feeds[`lora.${t.name}.B`] = new ort.Tensor('float32', p.b, [t.out, rank]);
+    }
+    expect(new Set(own.loraTargets)).toEqual(new Set(targets.map((t) => t.name)));
+    const hs = histories(40, 2);
+    const before = own.encode(matrix, hs[5]!);
+    own.setLora((name) => pairs.get(name));
+    const withLora = await compare(own, session, hs, feeds);
+    expect(withLora.diff).toBeLessThan(1e-5);
+    expect(withLora.sameTop10).toBeGreaterThanOrEqual(hs.length - 1);
+    expect(maxDiff(own.encode(matrix, hs[5]!), before)).toBeGreaterThan(1e-3); // LoRA changed something
+    own.setLora(undefined);
+    expect(own.encode(matrix, hs[5]!)).toEqual(before); // base weights restored exactly
+  });
+
+  it('refuses what it cannot run, with a reason, and leaves its weights alone on a bad LoRA pair', () => {
+    // the full graph carries no description (its LoRA branch is the graph's): onnxruntime runs it
+    expect(() => SasrecEncoder.fromOnnx(fullBytes)).toThrow(EncoderUnsupported);
+    expect(() => SasrecEncoder.fromOnnx(new Uint8Array([0x3a, 0x05, 1, 2]))).toThrow(EncoderUnsupported);
+    expect(() => SasrecEncoder.fromOnnx(baseBytes.subarray(0, 5000))).toThrow(EncoderUnsupported);
+    const own = SasrecEncoder.fromOnnx(baseBytes);
+    const h = histories(1, 3)[0]!;
+    const before = own.encode(matrix, h);
+    let error: unknown;
+    try {
+      own.setLora((name) => (name === 'block1.ffn.fc2' ? { rank: 8, a: new Float32Array(8), b: new Float32Array(8) } : undefined));
+    } catch (e) {
+      error = e;
+    }
+    expect(isLocalshelfError(error) && error.code).toBe('INVALID_ARGUMENT');
+    expect(own.encode(matrix, h)).toEqual(before);
+    expect(() => own.encode(matrix, [])).toThrow(/at least one event/);
+    expect(() => own.encode(matrix, [{ row: matrix.rows, type: 1 }])).toThrow();
+  });
+
+  it('reads the description the export wrote', () => {
+    const { metadata, initializers } = readOnnxWeights(baseBytes);
+    const spec = JSON.parse(metadata.get('localshelf.encoder')!) as { blocks: unknown[]; heads: number };
+    expect(spec.blocks.length).toBe(2);
+    expect(spec.heads).toBe(1);
+    expect(initializers.get('enc.pos')!.dims).toEqual([manifest.maxLen, 64]);
+  });
+});
