@@ -43,6 +43,8 @@ interface Ready {
   opened?: OpenedSession;
   /** onnxruntime-web for search's text encoder: the history encoder's, or loaded on first need. */
   runtime: () => Promise<{ ort: Ort }>;
+  /** Settles once every offline copy started so far is written (onnxruntime's wasm is fetched when it starts). */
+  offlineWritten: () => Promise<void>;
   /** The model's rows + the active update's changes + `catalog.add()` products. */
   view: CatalogView;
   /** The snapshot calls run on, its scorer, and the weights it was built for (rebuilt when they change). */
@@ -181,7 +183,8 @@ export class RecommenderService implements EngineApi {
           onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
         })
       : undefined;
-    // Every file is in and its offline copy written before 'ready': a page closed right after start-up still has
+    // Every file is in and its offline copy written before 'ready' (onnxruntime's wasm, when the library's own
+    // encoder runs, once search has started it): a page closed right after start-up still has
     // them next time, and no progress report comes after 'ready'.
     await searchStart.downloads;
     await offline.written();
@@ -195,13 +198,14 @@ export class RecommenderService implements EngineApi {
       ...(encoder.own ? { own: { encoder: encoder.own, applied: undefined } } : { opened: encoder.opened }),
       runtime: () => {
         if (opened) return Promise.resolve(opened);
-        runtime ??= loadRuntime(runtimeOptions);
+        runtime ??= loadRuntime({ ...runtimeOptions, webgpu: undefined }); // search runs on WASM: never the JSEP build
         const pending = runtime;
         pending.catch(() => {
           if (runtime === pending) runtime = undefined; // tried again by the next search build
         });
         return pending;
       },
+      offlineWritten: offline.written,
       view,
       current: first,
       addedStore,
@@ -236,9 +240,13 @@ export class RecommenderService implements EngineApi {
    * creates the text encoder's onnxruntime session, so it waits its turn among the encoder's runs, and so do the
    * text encoder's runs afterwards: one onnxruntime, one model running at a time.
    */
-  #buildSearch(ready: Pick<Ready, 'searchStart' | 'runtime'>): Promise<SearchEngine> {
+  #buildSearch(ready: Pick<Ready, 'searchStart' | 'runtime' | 'offlineWritten'>): Promise<SearchEngine> {
     if (!this.#search) {
-      const building = this.#exclusive(async () => ready.searchStart.open(await ready.runtime(), this.#exclusive));
+      const building = this.#exclusive(async () => {
+        const engine = await ready.searchStart.open(await ready.runtime(), this.#exclusive);
+        await ready.offlineWritten(); // onnxruntime's wasm, fetched as search started it, is kept for offline visits
+        return engine;
+      });
       this.#search = building;
       building.catch(() => {
         if (this.#search === building) this.#search = undefined;

@@ -7,32 +7,40 @@ declare global {
   interface Window {
     benchEncoder: (calls: number, warmup: number) => ReturnType<EncoderApi['measure']>;
     benchEncoderVariants: (noLoraUrl: string, samples: number, reps: number) => ReturnType<EncoderApi['variants']>;
-    benchEngineAB: (calls: number) => Promise<{ base: number[]; full: number[]; sameTop10: boolean }>;
+    benchEngineAB: (calls: number) => Promise<{ own: number[]; base: number[]; full: number[]; sameTop10: boolean }>;
   }
 }
 
 /**
- * recommend() in the engine (in-worker `elapsedMs`) on the shipped folder (it has `encoder.base.int8.onnx`) and on
- * the same folder without it (`./models/beauty-full-only/`, the full graph with zero LoRA feeds), calls
- * interleaved, WASM, search off.
+ * recommend() in the engine (in-worker `elapsedMs`): the shipped folder on the library's own encoder (the default,
+ * `runtime: 'auto'`) and in onnxruntime (`runtime: 'onnxruntime'`: the LoRA-free `encoder.base.int8.onnx`), and the
+ * same folder without that file (`./models/beauty-full-only/`: onnxruntime, the full graph with zero LoRA feeds);
+ * calls interleaved, WASM, search off.
  */
 window.benchEngineAB = async (calls) => {
-  const open = (model: string, storageName: string) => createRecommender({ model, storageName, backend: 'wasm', search: { textModel: false } });
-  const [base, full] = await Promise.all([open('./models/beauty/manifest.json', 'ab-base'), open('./models/beauty-full-only/manifest.json', 'ab-full')]);
+  const open = (model: string, storageName: string, runtime: 'auto' | 'onnxruntime') => createRecommender({ model, storageName, backend: 'wasm', runtime, search: { textModel: false } });
+  const [own, base, full] = await Promise.all([
+    open('./models/beauty/manifest.json', 'ab-own', 'auto'),
+    open('./models/beauty/manifest.json', 'ab-base', 'onnxruntime'),
+    open('./models/beauty-full-only/manifest.json', 'ab-full', 'onnxruntime'),
+  ]);
   try {
-    for (const r of [base, full]) {
+    for (const r of [own, base, full]) {
       await r.history.clear();
       for (const itemId of ['B004756YJA', 'B004ZT0SSG', 'B00021DJ32']) await r.track({ type: 'view', itemId });
     }
-    for (let i = 0; i < 30; i++) await Promise.all([base.recommend({ k: 10 }), full.recommend({ k: 10 })]);
-    const out = { base: [] as number[], full: [] as number[] };
+    for (let i = 0; i < 30; i++) await Promise.all([own.recommend({ k: 10 }), base.recommend({ k: 10 }), full.recommend({ k: 10 })]);
+    const out = { own: [] as number[], base: [] as number[], full: [] as number[] };
     for (let i = 0; i < calls; i++) {
+      out.own.push((await own.recommend({ k: 10 })).elapsedMs);
       out.base.push((await base.recommend({ k: 10 })).elapsedMs);
       out.full.push((await full.recommend({ k: 10 })).elapsedMs);
     }
     const ids = async (r: typeof base) => (await r.recommend({ k: 10 })).items.map((it) => it.id).join();
-    return { ...out, sameTop10: (await ids(base)) === (await ids(full)) };
+    const want = await ids(full);
+    return { ...out, sameTop10: (await ids(base)) === want && (await ids(own)) === want };
   } finally {
+    own.dispose();
     base.dispose();
     full.dispose();
   }

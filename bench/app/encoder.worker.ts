@@ -4,11 +4,13 @@
  * Beauty model: building the inputs, creating the tensors (2 inputs + 24 zero LoRA feeds), `session.run` with
  * fresh tensors (what the engine does) and with the same tensor objects every call, reading the output, and the
  * whole encode as the engine runs it. Also the run with 1, 10 and 50 history events (the graph is fixed at
- * maxLen positions, padding included). `npm run bench:encoder` (bench/encoder.ts).
+ * maxLen positions, padding included). Beside them, the library's own encoder (workers/engine/encoder/) on the
+ * LoRA-free graph with the same histories. `npm run bench:encoder` (bench/encoder.ts).
  */
 import { expose } from 'comlink';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { buildEncoderInput, createEncoderInputBuffers, ENCODER_INPUTS, ENCODER_OUTPUT, type HistoryEvent } from '../../workers/engine/encoder-input';
+import { SasrecEncoder } from '../../workers/engine/encoder/sasrec';
 import { parseItemMatrix } from '../../workers/engine/item-matrix';
 import { WASM_GRAPH_OPTIMIZATION } from '../../workers/runtime/backend';
 
@@ -57,6 +59,9 @@ async function measure(base: string, calls: number, warmup: number): Promise<{ p
     };
   };
   const fixed = feedsOf(h10);
+  const own = SasrecEncoder.fromOnnx(await get('encoder.base.int8.onnx'));
+  const h1 = history(1);
+  const h50 = history(50);
   const phases: [string, number, () => Promise<unknown> | unknown][] = [
     ['build the inputs (buildEncoderInput, 10 events)', 500, () => buildEncoderInput(matrix, h10, maxLen, buffers)],
     ['build the inputs and create the 2 input tensors', 500, () => feedsOf(h10)],
@@ -66,6 +71,9 @@ async function measure(base: string, calls: number, warmup: number): Promise<{ p
     ['the whole encode as the engine runs it (inputs, tensors, run, read), 10 events', 10, async () => (await session.run(feedsOf(h10)))[ENCODER_OUTPUT]!.getData()],
     ['the whole encode, 1 event', 10, async () => (await session.run(feedsOf(history(1))))[ENCODER_OUTPUT]!.getData()],
     ['the whole encode, 50 events', 10, async () => (await session.run(feedsOf(history(50))))[ENCODER_OUTPUT]!.getData()],
+    ['own encoder (localshelf WebAssembly SIMD), 1 event', 500, () => own.encode(matrix, h1)],
+    ['own encoder, 10 events', 100, () => own.encode(matrix, h10)],
+    ['own encoder, 50 events', 20, () => own.encode(matrix, h50)],
   ];
   const out: PhaseTiming[] = phases.map(([phase, reps]) => ({ phase, samples: [], reps }));
   for (let i = 0; i < warmup; i++) for (const [, , fn] of phases) await fn();

@@ -241,8 +241,9 @@ test('search works offline once assets are cached', async ({ page, context, serv
   await page.goto(`${server.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
   const online = await run();
-  // The copies are written before the recommender says it is ready (run() disposed of it right after one
-  // search): each must be in Cache Storage now, whole. (An entry can be listed before its body is complete.)
+  // The copies are written before the recommender says it is ready, onnxruntime's wasm (which the own history
+  // encoder does not need) before search's build completes (run() disposed of it right after one search): each
+  // must be in Cache Storage now, whole. (An entry can be listed before its body is complete.)
   const copies = await page.evaluate(async () => {
     const cache = await caches.open('localshelf-assets');
     const keys = await cache.keys();

@@ -118,9 +118,8 @@ function sessionOptions(backend: 'wasm' | 'webgpu'): InferenceSession.SessionOpt
 }
 
 /**
- * onnxruntime-web configured for this engine, no session yet: the WASM build, or the JSEP build in the WebGPU
- * worker (it runs the CPU provider too, so one runtime serves both). What search's text encoder runs on when the
- * history encoder is the library's own.
+ * onnxruntime-web configured for this engine, no session yet: the WASM build, or the JSEP build when `webgpu` is
+ * given. What search's text encoder runs on (the WASM build) when the history encoder is the library's own.
  */
 export async function loadRuntime(options: Pick<OpenSessionOptions, 'wasmPaths' | 'threads' | 'webgpu'>): Promise<{ ort: Ort; threads: number }> {
   const ort = options.webgpu ? await options.webgpu() : ((await import('onnxruntime-web/wasm')) as unknown as Ort);

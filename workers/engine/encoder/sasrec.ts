@@ -1,8 +1,8 @@
 /**
  * The history encoder without onnxruntime: the pre-LN SASRec encoder of training/model.py, run from the weights of
  * the model folder's LoRA-free int8 graph (`files.encoderBase`), as its `localshelf.encoder` metadata entry
- * describes them (training/strip_lora.py). The projections, the attention and GELU run in this module's
- * WebAssembly SIMD kernel (../simd/encoder.wat); LayerNorm and the residual adds in JavaScript.
+ * describes them (training/strip_lora.py). The projections, the attention, GELU, LayerNorm and the residual adds
+ * run in this module's WebAssembly SIMD kernel (../simd/encoder.wat); JavaScript builds the input rows and calls it.
  *
  * Same function as the ONNX graph, computed with less work:
  * - only the history's own positions: the graph pads every history to `maxLen` and masks the padding, which no
@@ -71,9 +71,10 @@ export interface LoraPair {
   rank: number;
 }
 
+/** A LayerNorm's weight and bias: byte offsets in the kernel's memory. */
 interface Norm {
-  w: Float32Array;
-  b: Float32Array;
+  w: number;
+  b: number;
 }
 interface Linear {
   in: number;
@@ -95,6 +96,8 @@ interface KernelExports {
   linear(x: number, rows: number, inDim: number, w: number, outDim: number, bias: number, y: number): void;
   attend(q: number, k: number, v: number, n: number, first: number, dim: number, dh: number, scale: number, z: number, s: number): void;
   gelu(x: number, count: number): void;
+  layernorm(x: number, rows: number, dim: number, w: number, b: number, eps: number, y: number): void;
+  add(x: number, y: number, count: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -167,7 +170,19 @@ export class SasrecEncoder {
       }
       return t.values;
     };
-    const norm = (n: NormSpec): Norm => ({ w: floats(n.weight, s.dim), b: floats(n.bias, s.dim) });
+    const norms: [number, Float32Array][] = []; // written into the kernel's memory once it is sized
+    let top = 0;
+    const take = (floatCount: number): number => {
+      const at = top;
+      top += Math.ceil((floatCount * 4) / 16) * 16;
+      return at;
+    };
+    const norm = (n: NormSpec): Norm => {
+      const w = take(s.dim);
+      const b = take(s.dim);
+      norms.push([w, floats(n.weight, s.dim)], [b, floats(n.bias, s.dim)]);
+      return { w, b };
+    };
     this.#pos = floats(s.pos, s.maxLen * s.dim);
     const event = weights.get(s.event);
     if (!event?.values || event.dataType !== ONNX_FLOAT || event.dims.length !== 2 || event.dims[1] !== s.dim || event.dims[0]! < 5) {
@@ -176,13 +191,8 @@ export class SasrecEncoder {
     this.#event = event.values as Float32Array;
     this.#final = norm(s.final);
 
-    // memory: every weight and bias, then the work buffers; all 16-byte aligned
-    let top = 0;
-    const take = (floatCount: number): number => {
-      const at = top;
-      top += Math.ceil((floatCount * 4) / 16) * 16;
-      return at;
-    };
+    // memory: the norms, every weight and bias, then the work buffers; all 16-byte aligned
+    const blockNorms = s.blocks.map((b) => ({ ln1: norm(b.ln1), ln2: norm(b.ln2) }));
     const layout = s.blocks.map((b) =>
       Object.fromEntries(
         ROLES.map((role) => {
@@ -212,6 +222,7 @@ export class SasrecEncoder {
     const have = this.#k.memory.buffer.byteLength / 65536;
     if (pagesNeeded > have) this.#k.memory.grow(pagesNeeded - have);
     this.#f32 = new Float32Array(this.#k.memory.buffer);
+    for (const [at, values] of norms) this.#f32.set(values, at / 4);
 
     this.#blocks = s.blocks.map((b, bi) => {
       const lin = {} as Record<Role, Linear>;
@@ -229,7 +240,7 @@ export class SasrecEncoder {
         this.#f32.set(floats(l.bias, l.out), at.bias / 4);
         lin[role] = { in: l.in, out: l.out, base, w: at.w, bias: at.bias };
       }
-      return { ln1: norm(b.ln1), ln2: norm(b.ln2), lin };
+      return { ...blockNorms[bi]!, lin };
     });
   }
 
@@ -332,12 +343,12 @@ export class SasrecEncoder {
       this.#k.linear(B.y + first * dim * 4, m, dim, q.w, dim, q.bias, B.q);
       this.#k.attend(B.q, B.k, B.v, n, first, dim, dh, s.attentionScale, B.z, B.s);
       this.#k.linear(B.z, m, dim, out.w, dim, out.bias, B.o);
-      this.#addRows(B.x + first * dim * 4, B.o, m * dim);
+      this.#k.add(B.x + first * dim * 4, B.o, m * dim);
       this.#norm(B.x + first * dim * 4, B.y, m, blk.ln2);
       this.#k.linear(B.y, m, dim, fc1.w, this.ffnDim, fc1.bias, B.h);
       this.#k.gelu(B.h, m * this.ffnDim);
       this.#k.linear(B.h, m, this.ffnDim, fc2.w, dim, fc2.bias, B.o);
-      this.#addRows(B.x + first * dim * 4, B.o, m * dim);
+      this.#k.add(B.x + first * dim * 4, B.o, m * dim);
     });
     const result = new Float32Array(dim);
     this.#norm(B.x + (n - 1) * dim * 4, B.y, 1, this.#final);
@@ -347,30 +358,7 @@ export class SasrecEncoder {
 
   /** LayerNorm of `rows` rows at byte offset `from` into `to`. */
   #norm(from: number, to: number, rows: number, p: Norm): void {
-    const f = this.#f32;
-    const dim = this.dim;
-    const eps = this.#spec.eps;
-    for (let r = 0; r < rows; r++) {
-      const a = from / 4 + r * dim;
-      const o = to / 4 + r * dim;
-      let mean = 0;
-      for (let c = 0; c < dim; c++) mean += f[a + c]!;
-      mean /= dim;
-      let varSum = 0;
-      for (let c = 0; c < dim; c++) {
-        const d = f[a + c]! - mean;
-        varSum += d * d;
-      }
-      const inv = 1 / Math.sqrt(varSum / dim + eps);
-      for (let c = 0; c < dim; c++) f[o + c] = (f[a + c]! - mean) * inv * p.w[c]! + p.b[c]!;
-    }
-  }
-
-  #addRows(to: number, from: number, count: number): void {
-    const f = this.#f32;
-    const a = to / 4;
-    const b = from / 4;
-    for (let i = 0; i < count; i++) f[a + i]! += f[b + i]!;
+    this.#k.layernorm(from, rows, this.dim, p.w, p.b, this.#spec.eps, to);
   }
 
 }
