@@ -183,10 +183,11 @@ export class RecommenderService implements EngineApi {
           onEvent: (event) => void Promise.resolve(onAdapterEvent?.(event)).catch(() => undefined),
         })
       : undefined;
-    // Every file is in and its offline copy written before 'ready' (onnxruntime's wasm, when the library's own
-    // encoder runs, once search has started it): a page closed right after start-up still has
-    // them next time, and no progress report comes after 'ready'.
-    await searchStart.downloads;
+    // The model's files are in and their offline copies written before 'ready': a page closed right after start-up
+    // still has them next time. With onnxruntime, search's text-model files come in while it starts, and are waited
+    // for too; the library's own encoder needs no start, so 'ready' does not wait for them (they go on downloading,
+    // unreported: no progress report comes after 'ready'; search's build awaits them and their copies).
+    if (!encoder.own) await searchStart.downloads;
     await offline.written();
     const baseWeights: AdapterWeights<Feed> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;

@@ -159,7 +159,18 @@ test('the quota exhausted during track(): QUOTA_EXCEEDED, every acknowledged eve
   const unhandled = await watchUnhandled(shop);
   // A first visit stores the offline copies of the model files; then the quota leaves ~300 kB for the history.
   // (Chromium applies a quota override to connections opened after it, so the recommender starts after it.)
-  await shop.evaluate(async (model) => (await window.localshelf.createRecommender({ model, storageName: 'quota' })).dispose(), MODEL);
+  await shop.evaluate(async (model) => {
+    const r = await window.localshelf.createRecommender({ model, storageName: 'quota' });
+    // search's text-model files go on downloading after 'ready' (the own encoder needs no onnxruntime start): wait
+    // for their copies too, so that the second visit writes nothing but history
+    const kept = async () => {
+      const keys = await (await caches.open('localshelf-assets')).keys();
+      return ['model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json'].every((f) => keys.some((k) => k.url.endsWith(f)));
+    };
+    for (let i = 0; i < 200 && !(await kept()); i++) await new Promise((done) => setTimeout(done, 50));
+    await new Promise((done) => setTimeout(done, 200)); // the last put's body
+    r.dispose();
+  }, MODEL);
   const usage = await shop.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
   const cdp = await shop.context().newCDPSession(shop);
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 300_000 });
