@@ -127,13 +127,27 @@ export class RecommenderService implements EngineApi {
     }
     const offline = await offlineAssets(config);
     const fetch = offline.fetch;
+    // The history opens while the model files download (IndexedDB's first open is tens of ms on a first visit).
+    const historyOpening = openHistory({
+      name: config.storageName,
+      cap: config.historyCap,
+      preference: config.storage,
+      onChange: (storage) => void Promise.resolve(onEngineEvent?.({ type: 'storage', storage })).catch(() => undefined),
+    });
+    historyOpening.catch(() => undefined); // met again below, after the model
     // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
     // one with LoRA inputs only when an adapter channel may bring LoRA
-    const model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined });
+    let model: Awaited<ReturnType<typeof loadModel>>;
+    try {
+      model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined });
+    } catch (error) {
+      void historyOpening.then((h) => h.history.close(), () => undefined);
+      throw error;
+    }
     const { manifest, matrix } = model;
     const view = new CatalogView(model.catalog, matrix);
     const catalog = view.current.catalog;
-    // The text-model downloads need no onnxruntime: they run while it starts.
+    // The text-model downloads start here: they need neither onnxruntime nor the history.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const runtimeOptions = { wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) };
     const [encoder, openedHistory] = await Promise.all([
@@ -145,12 +159,7 @@ export class RecommenderService implements EngineApi {
         own: () => SasrecEncoder.fromOnnx(model.encoderBytes),
         ...runtimeOptions,
       }),
-      openHistory({
-        name: config.storageName,
-        cap: config.historyCap,
-        preference: config.storage,
-        onChange: (storage) => void Promise.resolve(onEngineEvent?.({ type: 'storage', storage })).catch(() => undefined),
-      }),
+      historyOpening,
     ]);
     const store = openedHistory.history;
     const profile = new ShopperProfile(manifest.maxLen);
