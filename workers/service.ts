@@ -197,7 +197,7 @@ export class RecommenderService implements EngineApi {
     // for too; the library's own encoder needs no start, so 'ready' does not wait for them (they go on downloading,
     // unreported: no progress report comes after 'ready'; search's build awaits them and their copies).
     if (!encoder.own) await searchStart.downloads;
-    await offline.written();
+    await offline.written(encoder.own ? (url) => !searchStart.fetchesAhead(url) : undefined);
     const baseWeights: AdapterWeights<Feed> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;
     const first = current(view.setUpdate(weights.items, weights.bias), weights);

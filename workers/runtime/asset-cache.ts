@@ -36,10 +36,10 @@ export function sameVersion(a: Headers, b: Headers): boolean {
 /**
  * Wraps `base` (network first, Cache Storage fallback). Only successful GETs that are not HTML pages are kept;
  * an answer whose ETag (or Last-Modified and length) matches the kept copy is not written again.
- * `pending` settles once the copies started so far are written.
+ * `pending` settles once the copies started so far are written (those whose URL `only` accepts, when given).
  */
-export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Promise<void> } {
-  const writes = new Set<Promise<unknown>>();
+export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(only?: (url: string) => boolean): Promise<void> } {
+  const writes = new Map<Promise<unknown>, string>();
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = urlOf(input);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
@@ -59,12 +59,14 @@ export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(): Pr
       const kept = await cache.match(url).catch(() => undefined);
       if (kept && sameVersion(kept.headers, response.headers)) return response;
       const write = cache.put(url, response.clone()).catch(() => undefined);
-      writes.add(write);
+      writes.set(write, url);
       void write.finally(() => writes.delete(write));
     }
     return response;
   };
-  return Object.assign(wrapped as Fetch, { pending: async () => void (await Promise.all([...writes])) });
+  return Object.assign(wrapped as Fetch, {
+    pending: async (only?: (url: string) => boolean) => void (await Promise.all([...writes].filter(([, url]) => !only || only(url)).map(([w]) => w))),
+  });
 }
 
 /**

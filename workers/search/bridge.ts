@@ -23,8 +23,11 @@ const TYPE_ID: Record<ItemEventType, EventTypeId> = { view: 1, click: 2, add_to_
 export interface OfflineAssets {
   /** Network first, the Cache Storage copy when the network fails; `undefined` means the plain `fetch`. */
   fetch?: typeof fetch;
-  /** Settles once every copy started so far (model files and onnxruntime's `.wasm`) is written; never rejects. */
-  written(): Promise<void>;
+  /**
+   * Settles once every copy started so far (model files and onnxruntime's `.wasm`) is written, or those whose URL
+   * `only` accepts; never rejects.
+   */
+  written(only?: (url: string) => boolean): Promise<void>;
 }
 
 /**
@@ -38,7 +41,7 @@ export async function offlineAssets(config: EngineConfig): Promise<OfflineAssets
   if (!cache) return none;
   const wasm = cacheWasmDownloads(cache);
   const files = offlineFetch(globalThis.fetch, cache);
-  return { fetch: files, written: async () => void (await Promise.all([wasm.pending(), files.pending()])) };
+  return { fetch: files, written: async (only) => void (await Promise.all([wasm.pending(), files.pending(only)])) };
 }
 
 export interface StartSearchArgs {
@@ -54,6 +57,8 @@ export interface StartSearchArgs {
 export interface StartedSearch {
   /** Settles once the files fetched ahead (the manifest's text model) are in, or failed; never rejects. */
   downloads: Promise<void>;
+  /** Whether search fetches `url` ahead (one of the files `downloads` waits for). */
+  fetchesAhead(url: string): boolean;
   /** Builds search; the text encoder's runs will take their turn through `exclusive`. */
   open(runtime: Pick<OpenedSession, 'ort'>, exclusive?: Turns): Promise<SearchEngine>;
   /** Stop reporting progress (after start-up, the page has been told 'ready'). */
@@ -97,19 +102,25 @@ export function startSearch(a: StartSearchArgs): StartedSearch {
   };
   const options: ResolvedSearchOptions = a.config.search ?? { textModel: undefined, textDtype: 'q8', offlineCache: true, eager: false };
   const ahead: Promise<unknown>[] = [];
+  const aheadUrls = new Set<string>();
   if (options.textModel === undefined && manifestTextFolder?.startsWith(folder)) {
     // The text model the manifest names: fetch the files the text encoder reads while onnxruntime starts.
     const prefix = manifestTextFolder.slice(folder.length);
     const wanted = new Set([...TEXT_FILES.map((f) => `${prefix}${f}`), `${prefix}onnx/${TEXT_ONNX_FILE[options.textDtype]}`]);
     for (const name of Object.keys(a.manifest.sha256)) {
-      if (wanted.has(name)) ahead.push(get(new URL(name, folder).href));
+      if (!wanted.has(name)) continue;
+      const url = new URL(name, folder).href;
+      aheadUrls.add(url);
+      ahead.push(get(url));
     }
   }
+  if (options.textVectors) aheadUrls.add(options.textVectors);
   const textVectors = options.textVectors ? get(options.textVectors) : undefined;
   if (textVectors) ahead.push(textVectors);
   return {
     // A failed download is not an error here: open() meets it again and reports it as search's failure.
     downloads: Promise.allSettled(ahead).then(() => undefined),
+    fetchesAhead: (url) => aheadUrls.has(url),
     quiet: () => {
       report = undefined;
     },
