@@ -203,3 +203,36 @@ def test_base_encoder_is_the_int8_graph_without_lora(run):
     b = onnx_runner.run(os.path.join(art, "encoder.base.int8.onnx"), {k: feeds[k] for k in ("item_vectors", "event_types")},
                         batched=("item_vectors", "event_types"), batch=64)["user_vector"]
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_base_encoder_describes_itself_for_the_engine(run):
+    """encoder.base.int8.onnx carries the ``localshelf.encoder`` description the engine's own encoder runs from
+    (docs/artifacts.md): the model's numbers, and every weight it names is an initializer of the stated shape; the
+    full graph (what onnxruntime runs with LoRA inputs) carries none."""
+    from training.strip_lora import SPEC_KEY, SPEC_FORMAT, describe
+    model, art = run["model"], run["art"]
+    base = onnx.load(os.path.join(art, "encoder.base.int8.onnx"))
+    meta = {p.key: p.value for p in base.metadata_props}
+    spec = json.loads(meta[SPEC_KEY])
+    cfg = model.cfg
+    assert spec["format"] == SPEC_FORMAT
+    assert (spec["dim"], spec["maxLen"], spec["heads"], spec["ffnDim"], len(spec["blocks"])) == (
+        cfg.dim, cfg.max_len, cfg.heads, cfg.ffn_dim, cfg.blocks)
+    assert abs(spec["inputScale"] - cfg.dim ** 0.5) < 1e-6 and abs(spec["attentionScale"] - (cfg.dim // cfg.heads) ** -0.5) < 1e-6
+    inits = {t.name: list(t.dims) for t in base.graph.initializer}
+    for b in spec["blocks"]:
+        for role in ("q", "k", "v", "out", "fc1", "fc2"):
+            w = b[role]
+            assert inits[w["q"]] == [w["in"], w["out"]] and inits[w["scale"]] == [w["out"]] and inits[w["bias"]] == [w["out"]]
+    full = onnx.load(os.path.join(art, "encoder.int8.onnx"))
+    assert SPEC_KEY not in {p.key for p in full.metadata_props}
+    # a graph of another shape gets no description (the engine then runs it in onnxruntime)
+    broken = onnx.load(os.path.join(art, "encoder.base.int8.onnx"))
+    keep = [t for t in broken.graph.initializer if t.name != "enc.blocks.1.fc2.bias"]
+    del broken.graph.initializer[:]
+    broken.graph.initializer.extend(keep)
+    try:
+        describe(broken)
+        raise AssertionError("a graph without fc2's bias must not be described")
+    except ValueError:
+        pass
