@@ -54,8 +54,32 @@ async function open(model: string, storageName: string, backend: BackendPreferen
   return { r, initMs: performance.now() - t0 };
 }
 
+/** A recommender kept open between calls (`hold` / `release`): the scale bench reads the worker's heap meanwhile. */
+let held: Recommender | undefined;
+
 const bench = {
   crossOriginIsolated: () => globalThis.crossOriginIsolated,
+
+  /** Opens a recommender on `model` (search off), tracks `track` views, recommends once, and keeps it open. */
+  async hold(o: { model: string; storageName: string; track: string[] }): Promise<{ initMs: number; items: number; firstMs: number }> {
+    const { r, initMs } = await open(o.model, o.storageName, 'wasm', true);
+    held = r;
+    await r.history.clear();
+    for (const itemId of o.track) await r.track({ type: 'view', itemId });
+    const t0 = performance.now();
+    await r.recommend({ k: 10 });
+    return { initMs, items: r.model.items, firstMs: performance.now() - t0 };
+  },
+
+  /** One search on the held recommender: resolves once search's lexical index is built. */
+  async searchOnce(): Promise<void> {
+    await held?.search('lip', { k: 1 });
+  },
+
+  release(): void {
+    held?.dispose();
+    held = undefined;
+  },
 
   /** What WebGPU adapter this browser offers. */
   async gpuProbe(): Promise<{ available: boolean; fallback?: boolean; vendor?: string; architecture?: string; reason?: string }> {

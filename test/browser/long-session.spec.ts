@@ -4,49 +4,8 @@
  * after warm-up, the event listeners on window and document and the number of workers must not grow, and dispose()
  * must end the worker.
  */
-import type { Browser } from '@playwright/test';
+import { workerHeaps } from '../../tools/lib/worker-heaps';
 import { expect, MODEL, test } from './fixtures';
-
-/**
- * The used JS heap of every dedicated worker of the browser (ids → bytes), after a forced GC, through the
- * browser's CDP session (workers have no `performance.memory`).
- */
-async function workerHeaps(browser: Browser): Promise<Map<string, number>> {
-  const cdp = await browser.newBrowserCDPSession();
-  try {
-    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
-    const out = new Map<string, number>();
-    let next = 1;
-    const replies = new Map<number, (v: unknown) => void>();
-    cdp.on('Target.receivedMessageFromTarget', (e: { message: string }) => {
-      const m = JSON.parse(e.message) as { id?: number; result?: unknown };
-      if (m.id !== undefined) replies.get(m.id)?.(m.result);
-    });
-    for (const t of targetInfos.filter((x) => x.type === 'worker')) {
-      let sessionId: string;
-      try {
-        ({ sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string });
-      } catch (error) {
-        // A worker that ended between the listing and the attach (dispose() terminating it) is not a live worker.
-        if (/No target with given id/.test(String(error))) continue;
-        throw error;
-      }
-      const ask = (method: string) =>
-        new Promise<unknown>((resolve) => {
-          const id = next++;
-          replies.set(id, resolve);
-          void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
-        });
-      await ask('HeapProfiler.collectGarbage');
-      const usage = (await ask('Runtime.getHeapUsage')) as { usedSize: number };
-      out.set(t.targetId, usage.usedSize);
-      await cdp.send('Target.detachFromTarget', { sessionId });
-    }
-    return out;
-  } finally {
-    await cdp.detach();
-  }
-}
 
 const CALLS = Number(process.env.LONG_CALLS ?? 2000);
 
