@@ -71,9 +71,24 @@ const bench = {
     return { initMs, items: r.model.items, firstMs: performance.now() - t0 };
   },
 
-  /** One search on the held recommender: resolves once search's lexical index is built. */
-  async searchOnce(): Promise<void> {
-    await held?.search('lip', { k: 1 });
+  /**
+   * The first search on the held recommender (it waits for search's lexical index to be built), with recommend()
+   * called every 50 ms meanwhile: their round trips show whether the worker keeps answering during the build.
+   */
+  async searchWhileRecommending(): Promise<{ searchMs: number; rtt: number[] }> {
+    const r = held!;
+    const t0 = performance.now();
+    let done = false;
+    const searching = r.search('lip', { k: 1 }).finally(() => void (done = true));
+    const rtt: number[] = [];
+    while (!done) {
+      const t1 = performance.now();
+      await r.recommend({ k: 10 });
+      rtt.push(performance.now() - t1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await searching;
+    return { searchMs: performance.now() - t0, rtt };
   },
 
   release(): void {

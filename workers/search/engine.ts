@@ -223,7 +223,7 @@ async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex;
         /* a damaged record: rebuild below */
       }
     }
-    const index = LexicalIndex.build(o.catalog.entries.map((e, row) => ({ id: row, title: e.title })));
+    const index = await LexicalIndex.buildInChunks(o.catalog.entries.map((e, row) => ({ id: row, title: e.title })));
     await store?.save(key, index.toJSON(), index.size);
     return { index, restored: false };
   } finally {

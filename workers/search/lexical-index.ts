@@ -62,6 +62,16 @@ export class LexicalIndex {
     return new LexicalIndex(mini);
   }
 
+  /**
+   * Builds the index over `docs` in chunks, yielding to the event loop between them, so that the worker goes on
+   * answering (a 100,000-title build takes seconds: BENCHMARKS.md, "Catalog scale").
+   */
+  static async buildInChunks(docs: readonly LexicalDoc[], chunkSize = 2000): Promise<LexicalIndex> {
+    const mini = new MiniSearch<LexicalDoc>(INDEX_OPTIONS);
+    await mini.addAllAsync(docs, { chunkSize });
+    return new LexicalIndex(mini);
+  }
+
   /** Restores an index from {@link LexicalIndex.toJSON}'s output. */
   static async fromJSON(json: string): Promise<LexicalIndex> {
     return new LexicalIndex(await MiniSearch.loadJSONAsync<LexicalDoc>(json, INDEX_OPTIONS));

@@ -48,3 +48,12 @@ describe('LexicalIndex (MiniSearch)', () => {
     }
   });
 });
+
+describe('LexicalIndex.buildInChunks', () => {
+  it('builds the same index as build(), a chunk at a time', async () => {
+    const docs = TITLES.map((title, id) => ({ id, title }));
+    const chunked = await LexicalIndex.buildInChunks(docs, 2);
+    expect(chunked.size).toBe(docs.length);
+    expect(chunked.toJSON()).toBe(LexicalIndex.build(docs).toJSON());
+  });
+});
