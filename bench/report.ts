@@ -24,11 +24,11 @@ function threadsNote(r: Results): string[] {
     const one = findRecommend(r, model, 'plain');
     const many = findRecommend(r, model, 'isolated');
     if (!one || !many || many.run.backend.threads <= 1) continue;
-    parts.push(`${catalogName(model)}: ${ms(p50(many.run.rtt))} ms with ${many.run.backend.threads} threads vs ${ms(p50(one.run.rtt))} ms with 1`);
+    parts.push(`${catalogName(model)}: ${ms(p50(one.run.rtt))} ms on the own encoder (1 thread) vs ${ms(p50(many.run.rtt))} ms on onnxruntime-web with ${many.run.backend.threads} threads`);
   }
   if (!parts.length) return [];
   return [
-    `WASM threads only split the encoder's work (scoring and top-k stay single-threaded, in the worker): ${parts.join('; ')} (p50), ` +
+    `onnxruntime-web's WASM threads only split its encoder's work (scoring and top-k stay single-threaded, in the worker): ${parts.join('; ')} (p50), ` +
       `on ${r.machine.nproc} CPUs.`,
     '',
   ];
@@ -65,7 +65,7 @@ export function writeReport(r: Results): string {
     '',
     '`recommend({ k: 10 })` with a history of 50 item views (the encoder\'s full `maxLen`), timed on the main thread around ' +
       'the `await` (what a caller sees, worker round trip included); "in worker" is `result.elapsedMs` (encoder, scoring, top-k). ' +
-      'The plain page is not cross-origin isolated (one WASM thread); the isolated page sends COOP/COEP (WASM threads). ' +
+      'The plain page is not cross-origin isolated and runs the default, the library\'s own encoder (one thread); the isolated page sends COOP/COEP and runs `runtime: \'onnxruntime\'` (onnxruntime-web with WASM threads), for comparison. ' +
       `Scoring is the same on every backend (${[...new Set(r.kernels.map((k) => (k.scorer === 'wasm-simd' ? 'the WebAssembly SIMD kernel' : 'the JavaScript loop')))].join(' / ')} in the worker; see the kernel table): threads and WebGPU only change the encoder.`,
     '',
     table(

@@ -47,6 +47,8 @@ export async function recommendSuite(page: Page, which: 'plain' | 'isolated', c:
     const run = await page.evaluate((o) => window.bench.recommend(o), {
       model,
       backend: 'wasm' as const,
+      // the plain page: the default (the library's own encoder); the isolated page: onnxruntime-web with its threads
+      runtime: which === 'isolated' ? ('onnxruntime' as const) : ('auto' as const),
       storageName: `bench-rec-${which}`,
       track: ids.slice(0, 50),
       warmup: n.warmup,
@@ -55,7 +57,8 @@ export async function recommendSuite(page: Page, which: 'plain' | 'isolated', c:
     });
     const { kernels: k, ...rest } = run;
     if (!k) throw new Error('no kernel timings came back');
-    recommend.push({ model, page: which, label: `WASM, ${run.backend.threads} thread${run.backend.threads > 1 ? 's' : ''}`, run: rest, load: load() });
+    const runtime = run.backend.runtime === 'localshelf' ? 'own encoder' : 'onnxruntime-web';
+    recommend.push({ model, page: which, label: `WASM, ${runtime}, ${run.backend.threads} thread${run.backend.threads > 1 ? 's' : ''}`, run: rest, load: load() });
     kernels.push({ model, page: which, ...k });
   }
   return { recommend, kernels };

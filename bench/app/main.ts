@@ -41,11 +41,12 @@ const yieldTask = (): Promise<void> =>
     port2.postMessage(0);
   });
 
-async function open(model: string, storageName: string, backend: BackendPreference = 'wasm', lexicalOnly = false): Promise<{ r: Recommender; initMs: number }> {
+async function open(model: string, storageName: string, backend: BackendPreference = 'wasm', lexicalOnly = false, runtime: 'auto' | 'onnxruntime' = 'auto'): Promise<{ r: Recommender; initMs: number }> {
   const t0 = performance.now();
   const r = await localshelf.createRecommender({
     model,
     backend,
+    runtime,
     storageName,
     initTimeoutMs: 600_000,
     callTimeoutMs: 120_000,
@@ -114,13 +115,15 @@ const bench = {
   async recommend(o: {
     model: string;
     backend: BackendPreference;
+    /** What runs the encoder on WASM (the library's own by default). */
+    runtime?: 'auto' | 'onnxruntime';
     storageName: string;
     track: string[];
     warmup: number;
     n: number;
     kernels?: { itemsUrl: string; list: Kernel[]; every: number; minSampleMs: number };
   }): Promise<RecommendRun> {
-    const { r, initMs } = await open(o.model, o.storageName, o.backend, true);
+    const { r, initMs } = await open(o.model, o.storageName, o.backend, true, o.runtime);
     const w = o.kernels ? new Worker(new URL('./kernels.worker.ts', import.meta.url), { type: 'module', name: 'bench-kernels' }) : undefined;
     try {
       const k = w && wrap<KernelsApi>(w);

@@ -73,10 +73,13 @@ test('the built app recommends, leaving out the item just viewed', async ({ page
   for (const item of result.items!) expect(item.id).toMatch(/^[A-Z0-9]{10}$/);
   await expect(page.locator('#recommended li')).toHaveCount(5);
   expect(external).toEqual([]);
-  // Only the wasm the WASM path loads is downloaded: one onnxruntime-web build. The default entry is WASM-only and
-  // says so; its build emits no WebGPU (JSEP) wasm at all.
-  const wasm = server.requests.filter((r) => r.url.endsWith('.wasm')).map((r) => r.url);
-  expect(wasm).toHaveLength(1);
+  // Only the wasm the WASM path loads is downloaded: one onnxruntime-web build, for search's text encoder (recommend()
+  // runs on the library's own encoder, which needs none), soon after the first recommendation. The default entry is
+  // WASM-only and says so; its build emits no WebGPU (JSEP) wasm at all.
+  const wasm = (): string[] => server.requests.filter((r) => r.url.endsWith('.wasm')).map((r) => r.url);
+  await expect.poll(() => wasm().length, { timeout: 30_000 }).toBeGreaterThan(0);
+  await page.waitForTimeout(500);
+  expect(wasm()).toHaveLength(1);
   const r = result as unknown as { backend: string; skipped: { name: string; reason: string }[] };
   expect(r.backend).toBe('wasm');
   expect(r.skipped).toEqual([{ name: 'webgpu', reason: expect.stringContaining('localshelf/webgpu') }]);
