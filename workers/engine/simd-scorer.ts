@@ -10,6 +10,7 @@
 import { LocalshelfError } from '../../src/errors';
 import type { ItemMatrix } from './item-matrix';
 import { scoreAll } from './score';
+import { loadKernel } from './simd/compile';
 import { SCORER_WASM_BASE64 } from './simd/score-wasm';
 
 /** Which implementation scores: the WebAssembly SIMD kernel, or the plain-JavaScript loop. */
@@ -34,28 +35,12 @@ interface Kernel {
 }
 
 const MAX_DIM = 512; // |127 · 32767 · dim| < 2^31
-let compiled: WebAssembly.Module | null | undefined;
-
-/** The compiled kernel module, or `null` where WebAssembly or its SIMD is unavailable. Compiled once. */
-function kernelModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    const binary = atob(SCORER_WASM_BASE64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    compiled = null; // e.g. a CSP without 'wasm-unsafe-eval'
-  }
-  return compiled;
-}
-
 /**
  * A scorer for `matrix`: the WebAssembly SIMD kernel where it can run, JavaScript otherwise (or when
  * `prefer: 'js'`). The kernel keeps its own copy of the matrix (rows × dim bytes + 4 bytes a row).
  */
 export function createScorer(matrix: ItemMatrix, options: { prefer?: 'auto' | 'js' } = {}): Scorer {
-  const module = options.prefer === 'js' || matrix.dim % 16 !== 0 || matrix.dim > MAX_DIM ? null : kernelModule();
+  const module = options.prefer === 'js' || matrix.dim % 16 !== 0 || matrix.dim > MAX_DIM ? null : loadKernel(SCORER_WASM_BASE64);
   if (module) {
     try {
       return new SimdScorer(matrix, module);

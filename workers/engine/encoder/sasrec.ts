@@ -19,6 +19,7 @@
 import { LocalshelfError } from '../../../src/errors';
 import type { EventTypeId, HistoryEvent } from '../encoder-input';
 import { dequantizeRow, type ItemMatrix } from '../item-matrix';
+import { loadKernel } from '../simd/compile';
 import { ENCODER_WASM_BASE64 } from '../simd/encoder-wasm';
 import { ONNX_FLOAT, ONNX_INT8, readOnnxWeights, type OnnxTensor } from './onnx-weights';
 
@@ -98,21 +99,6 @@ interface KernelExports {
   gelu(x: number, count: number): void;
   layernorm(x: number, rows: number, dim: number, w: number, b: number, eps: number, y: number): void;
   add(x: number, y: number, count: number): void;
-}
-
-let compiled: WebAssembly.Module | null | undefined;
-
-function kernelModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    const binary = atob(ENCODER_WASM_BASE64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    compiled = null; // no WebAssembly SIMD, or a CSP without 'wasm-unsafe-eval'
-  }
-  return compiled;
 }
 
 function spec(metadata: Map<string, string>): EncoderSpec {
@@ -250,7 +236,7 @@ export class SasrecEncoder {
    *   unavailable (the engine then runs the graph in onnxruntime).
    */
   static fromOnnx(bytes: Uint8Array): SasrecEncoder {
-    const module = kernelModule();
+    const module = loadKernel(ENCODER_WASM_BASE64);
     if (!module) throw new EncoderUnsupported('WebAssembly SIMD is not available');
     let read;
     try {
