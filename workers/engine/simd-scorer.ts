@@ -10,7 +10,7 @@
 import { LocalshelfError } from '../../src/errors';
 import type { ItemMatrix } from './item-matrix';
 import { scoreAll } from './score';
-import { loadKernel } from './simd/compile';
+import { loadKernel } from './simd/load-kernel';
 import { SCORER_WASM_BASE64 } from './simd/score-wasm';
 
 /** Which implementation scores: the WebAssembly SIMD kernel, or the plain-JavaScript loop. */

@@ -19,7 +19,7 @@
 import { LocalshelfError } from '../../../src/errors';
 import type { EventTypeId, HistoryEvent } from '../encoder-input';
 import { dequantizeRow, type ItemMatrix } from '../item-matrix';
-import { loadKernel } from '../simd/compile';
+import { loadKernel } from '../simd/load-kernel';
 import { ENCODER_WASM_BASE64 } from '../simd/encoder-wasm';
 import { ONNX_FLOAT, ONNX_INT8, readOnnxWeights, type OnnxTensor } from './onnx-weights';
 
