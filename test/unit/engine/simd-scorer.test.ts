@@ -33,6 +33,15 @@ describe('createScorer', () => {
     expect(Array.from(topK(got, 20).rows)).toEqual(Array.from(topK(want, 20).rows));
   });
 
+  it.each([1, 2, 3, 4, 5, 7, 8, 9])('scores %i rows at dim 64 (blocks of four rows, then the rest one at a time)', (rows) => {
+    const m = matrixOf(rows, 64, rows);
+    const user = userOf(64, (j) => Math.cos(j * 0.9) * 2);
+    const got = createScorer(m).score(user);
+    const want = scoreAll(m, user);
+    const scale = Math.max(...want.map(Math.abs));
+    for (let i = 0; i < rows; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(scale * 1e-4);
+  });
+
   it('adds the bias, and each call reuses one buffer', () => {
     const m = matrixOf(100, 64);
     const scorer = createScorer(m);
