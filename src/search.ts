@@ -40,7 +40,8 @@ export interface SearchOptions {
    * Build search (restore the lexical index, start the text encoder) before `createRecommender()` resolves.
    * By default it is built in the worker right after the first recommendation (or at the first `search()` or
    * `catalog.add()`, or shortly after start-up when neither comes), so it never delays the first recommendation;
-   * its files are still downloaded, checked and cached before start-up ends. `await recommender.searchReady()`
+   * its files are downloaded, checked and cached during start-up (with the library's own history encoder, start-up
+   * does not wait for them; the build does). `await recommender.searchReady()`
    * waits for it. With `eager: true` a search failure (e.g. a corrupt text model) fails `createRecommender()`;
    * otherwise it rejects `searchReady()` and `search()`, and recommendations go on.
    * @defaultValue `false`
