@@ -244,7 +244,13 @@ export class SasrecEncoder {
     } catch (cause) {
       throw new EncoderUnsupported(`the graph could not be read: ${(cause as Error).message}`);
     }
-    return new SasrecEncoder(spec(read.metadata), read.initializers, module);
+    try {
+      return new SasrecEncoder(spec(read.metadata), read.initializers, module);
+    } catch (cause) {
+      // whatever stops it here (an odd tensor, memory that will not grow), onnxruntime runs the graph instead
+      if (cause instanceof EncoderUnsupported) throw cause;
+      throw new EncoderUnsupported(`the own encoder could not start: ${(cause as Error)?.message ?? String(cause)}`);
+    }
   }
 
   /** LoRA target names of this encoder (`block0.attn.q`, …), as adapters name them. */
