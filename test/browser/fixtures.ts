@@ -13,12 +13,46 @@ export const MODEL = '/models/beauty/manifest.json';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
+/**
+ * An ONNX model file without its metadata entries (ModelProto field 14): the LoRA-free graph as it was before it
+ * carried the `localshelf.encoder` description. Top-level fields only, wire format walked by hand.
+ */
+function withoutMetadata(bytes: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let pos = 0;
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      const b = bytes[pos++]!;
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) return v;
+      scale *= 128;
+    }
+  };
+  while (pos < bytes.length) {
+    const start = pos;
+    const tag = varint();
+    const wire = tag & 7;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const length = varint(); // read before adding: `pos += varint()` would add to the old pos
+      pos += length;
+    }
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    if (tag >>> 3 !== 14) parts.push(bytes.subarray(start, pos));
+  }
+  return Buffer.concat(parts);
+}
+
 /** Requests seen per `flaky-text-<nonce>` model: its text model fails the first two times. */
 const flakyTextRequests = new Map<string, number>();
 
 /**
  * `/broken/<kind>/manifest.json`: the real model with one thing wrong. `flaky-text-<nonce>`: the real model whose
- * text encoder file answers 503 twice, then normally.
+ * text encoder file answers 503 twice, then normally. `undescribed`: the LoRA-free graph without its
+ * `localshelf.encoder` description (the engine then runs it in onnxruntime).
  */
 const brokenModels: Route = (req, res) => {
   const m = /^\/broken\/([a-z0-9-]+)\/(.*)$/.exec(req.url ?? '');
@@ -26,6 +60,7 @@ const brokenModels: Route = (req, res) => {
   const [, kind, file] = m as unknown as [string, string, string];
   const manifest = JSON.parse(readFileSync(`${repo}/public/models/beauty/manifest.json`, 'utf8'));
   const garbage = new TextEncoder().encode('this is not an onnx model '.repeat(40));
+  const undescribed = kind === 'undescribed' ? withoutMetadata(readFileSync(`${repo}/public/models/beauty/${manifest.files.encoderBase}`)) : undefined;
   const send = (status: number, body: Uint8Array | string, type = 'application/octet-stream'): true => {
     res.writeHead(status, { 'Content-Type': type }).end(body);
     return true;
@@ -37,11 +72,13 @@ const brokenModels: Route = (req, res) => {
       if (manifest.files.encoderBase) manifest.sha256[manifest.files.encoderBase] = sha(garbage);
     }
     if (kind === 'missing-items') manifest.files.items = 'nowhere.lsim';
+    if (undescribed) manifest.sha256[manifest.files.encoderBase] = sha(undescribed);
     if (kind === 'tampered-catalog') manifest.sha256[manifest.files.catalog] = '0'.repeat(64);
     if (kind === 'bad-manifest') return send(200, '{"format": 1, "dim": ', 'application/json');
     return send(200, JSON.stringify(manifest), 'application/json');
   }
   if (kind === 'corrupt-encoder' && (file === manifest.files.encoder || file === manifest.files.encoderBase)) return send(200, garbage);
+  if (undescribed && file === manifest.files.encoderBase) return send(200, undescribed);
   if (kind.startsWith('flaky-text') && file.startsWith('text/') && manifest.sha256[file]) {
     const seen = flakyTextRequests.get(kind) ?? 0;
     if (file === 'text/onnx/model_quantized.onnx' && seen < 2) {

@@ -216,6 +216,26 @@ test('the WebGPU path (forced, SwiftShader) returns the same top-10 as WASM for 
   out.gpu.rec.items.forEach((item, i) => expect(item.score).toBeCloseTo(out.wasm.rec.items[i]!.score, 3));
 });
 
+test('a LoRA-free graph without its description runs in onnxruntime, says why, and ranks as the own encoder does', async ({ shop }) => {
+  const out = await shop.evaluate(async (model) => {
+    const run = async (url: string, storageName: string) => {
+      const r = await window.localshelf.createRecommender({ model: url, storageName, backend: 'wasm' });
+      await r.track({ type: 'view', itemId: 'B004756YJA' });
+      await r.track({ type: 'view', itemId: 'B0009RF9DW' });
+      const rec = await r.recommend({ k: 10 });
+      const backend = r.backend;
+      r.dispose();
+      return { backend, items: rec.items.map((i) => [i.id, i.score] as const) };
+    };
+    return { own: await run(model, 'described'), ort: await run('/broken/undescribed/manifest.json', 'undescribed') };
+  }, MODEL);
+  expect(out.own.backend.runtime).toBe('localshelf');
+  expect(out.ort.backend.runtime).toBe('onnxruntime');
+  expect(out.ort.backend.reason).toMatch(/onnxruntime-web runs it: the graph has no localshelf\.encoder description/);
+  expect(out.ort.items.map(([id]) => id)).toEqual(out.own.items.map(([id]) => id));
+  out.ort.items.forEach(([, score], i) => expect(score).toBeCloseTo(out.own.items[i]![1], 4));
+});
+
 test('onnxruntime uses WASM threads when the page is cross-origin isolated; the own encoder gives the same items', async ({ page, isolatedServer }) => {
   await page.goto(`${isolatedServer.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
