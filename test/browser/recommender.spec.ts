@@ -2,6 +2,7 @@
  * The library end to end in real headless Chromium: built package, real worker, real IndexedDB, real
  * onnxruntime-web, the shipped Beauty model.
  */
+import type { Page } from '@playwright/test';
 import { expect, MODEL, test } from './fixtures';
 
 const NAILS = ['B004756YJA', 'B004ZT0SSG'];
@@ -216,47 +217,49 @@ test('the WebGPU path (forced, SwiftShader) returns the same top-10 as WASM for 
   out.gpu.rec.items.forEach((item, i) => expect(item.score).toBeCloseTo(out.wasm.rec.items[i]!.score, 3));
 });
 
-test('a LoRA-free graph without its description runs in onnxruntime, says why, and ranks as the own encoder does', async ({ shop }) => {
-  const out = await shop.evaluate(async (model) => {
-    const run = async (url: string, storageName: string) => {
-      const r = await window.localshelf.createRecommender({ model: url, storageName, backend: 'wasm' });
+type TwoViewsRun = { model: string; storageName: string; runtime?: 'auto' | 'onnxruntime' };
+
+/** Each run: a recommender on WASM, two views, recommend({ k: 10 }); its backend and [id, score] pairs. */
+async function twoViewsTop10(page: Page, runs: TwoViewsRun[]) {
+  return page.evaluate(async (list) => {
+    const out = [];
+    for (const { model, storageName, runtime } of list) {
+      const r = await window.localshelf.createRecommender({ model, storageName, backend: 'wasm', ...(runtime ? { runtime } : {}) });
       await r.track({ type: 'view', itemId: 'B004756YJA' });
       await r.track({ type: 'view', itemId: 'B0009RF9DW' });
       const rec = await r.recommend({ k: 10 });
-      const backend = r.backend;
+      out.push({ backend: r.backend, items: rec.items.map((i) => [i.id, i.score] as const) });
       r.dispose();
-      return { backend, items: rec.items.map((i) => [i.id, i.score] as const) };
-    };
-    return { own: await run(model, 'described'), ort: await run('/broken/undescribed/manifest.json', 'undescribed') };
-  }, MODEL);
-  expect(out.own.backend.runtime).toBe('localshelf');
-  expect(out.ort.backend.runtime).toBe('onnxruntime');
-  expect(out.ort.backend.reason).toMatch(/onnxruntime-web runs it: the graph has no localshelf\.encoder description/);
-  expect(out.ort.items.map(([id]) => id)).toEqual(out.own.items.map(([id]) => id));
-  out.ort.items.forEach(([, score], i) => expect(score).toBeCloseTo(out.own.items[i]![1], 4));
+    }
+    return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, out };
+  }, runs);
+}
+
+test('a LoRA-free graph without its description runs in onnxruntime, says why, and ranks as the own encoder does', async ({ shop }) => {
+  const { out: [own, ort] } = await twoViewsTop10(shop, [
+    { model: MODEL, storageName: 'described' },
+    { model: '/broken/undescribed/manifest.json', storageName: 'undescribed' },
+  ]);
+  expect(own!.backend.runtime).toBe('localshelf');
+  expect(ort!.backend.runtime).toBe('onnxruntime');
+  expect(ort!.backend.reason).toMatch(/onnxruntime-web runs it: the graph has no localshelf\.encoder description/);
+  expect(ort!.items.map(([id]) => id)).toEqual(own!.items.map(([id]) => id));
+  ort!.items.forEach(([, score], i) => expect(score).toBeCloseTo(own!.items[i]![1], 4));
 });
 
 test('onnxruntime uses WASM threads when the page is cross-origin isolated; the own encoder gives the same items', async ({ page, isolatedServer }) => {
   await page.goto(`${isolatedServer.url}/index.html`);
   await page.waitForFunction(() => window.localshelfReady === true);
-  const out = await page.evaluate(async (model) => {
-    const run = async (runtime: 'auto' | 'onnxruntime') => {
-      const r = await window.localshelf.createRecommender({ model, storageName: `threads-${runtime}`, backend: 'wasm', runtime });
-      await r.track({ type: 'view', itemId: 'B004756YJA' });
-      await r.track({ type: 'view', itemId: 'B0009RF9DW' });
-      const rec = await r.recommend({ k: 10 });
-      const backend = r.backend;
-      r.dispose();
-      return { backend, items: rec.items.map((i) => [i.id, i.score] as const) };
-    };
-    return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, ort: await run('onnxruntime'), own: await run('auto') };
-  }, MODEL);
-  expect(out.isolated).toBe(true);
-  expect(out.ort.backend.runtime).toBe('onnxruntime');
-  expect(out.ort.backend.threads).toBe(Math.min(4, out.cores));
-  expect(out.ort.backend.threads).toBeGreaterThan(1);
-  expect(out.own.backend.runtime).toBe('localshelf');
-  expect(out.own.backend.threads).toBe(1);
-  expect(out.own.items.map(([id]) => id)).toEqual(out.ort.items.map(([id]) => id));
-  out.own.items.forEach(([, score], i) => expect(score).toBeCloseTo(out.ort.items[i]![1], 4));
+  const { isolated, cores, out: [ort, own] } = await twoViewsTop10(page, [
+    { model: MODEL, storageName: 'threads-onnxruntime', runtime: 'onnxruntime' },
+    { model: MODEL, storageName: 'threads-auto', runtime: 'auto' },
+  ]);
+  expect(isolated).toBe(true);
+  expect(ort!.backend.runtime).toBe('onnxruntime');
+  expect(ort!.backend.threads).toBe(Math.min(4, cores));
+  expect(ort!.backend.threads).toBeGreaterThan(1);
+  expect(own!.backend.runtime).toBe('localshelf');
+  expect(own!.backend.threads).toBe(1);
+  expect(own!.items.map(([id]) => id)).toEqual(ort!.items.map(([id]) => id));
+  own!.items.forEach(([, score], i) => expect(score).toBeCloseTo(ort!.items[i]![1], 4));
 });
