@@ -61,7 +61,8 @@ interface Ready {
    * (`files.encoderBase`) and an adapter channel is on, the full graph, opened on the first call that needs LoRA.
    */
   graph: { takesLora: boolean; lora?: { bytes: Uint8Array; session?: Promise<InferenceSession> } };
-  buffers: EncoderInputBuffers;
+  /** onnxruntime's input buffers, made on its first run (the own encoder has its own). */
+  buffers?: EncoderInputBuffers;
   info: ReadyInfo;
   /** Search's downloads, done at start-up; building it (index, text encoder) is `#buildSearch`'s, on first need. */
   searchStart: StartedSearch;
@@ -224,7 +225,6 @@ export class RecommenderService implements EngineApi {
       profile,
       baseWeights,
       graph: { takesLora: model.encoderTakesLora, ...(model.loraEncoderBytes ? { lora: { bytes: model.loraEncoderBytes } } : {}) },
-      buffers: createEncoderInputBuffers(1, manifest.maxLen, manifest.dim),
       searchStart,
       adapters,
     };
@@ -422,6 +422,7 @@ export class RecommenderService implements EngineApi {
     }
     const run = async (): Promise<Float32Array> => {
       const opened = ready.opened!;
+      ready.buffers ??= createEncoderInputBuffers(1, ready.manifest.maxLen, ready.manifest.dim);
       const input = buildEncoderInput(matrix, history, ready.manifest.maxLen, ready.buffers);
       const { Tensor } = opened.ort;
       const inputs: InferenceSession.FeedsType = {

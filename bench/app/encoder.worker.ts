@@ -33,19 +33,25 @@ async function openModel(base: string) {
   return { get, manifest, matrix, ort };
 }
 
+type Ort = typeof import('onnxruntime-web');
+type LoraSpec = { rank: number; targets: { name: string; in: number; out: number }[] };
+
+/** Zero LoRA feeds for every target (A `[r, in]`, B `[out, r]`): the base model through the full graph. */
+function zeroLora(ort: Ort, lora: LoraSpec): Record<string, Tensor> {
+  const r = lora.rank;
+  const out: Record<string, Tensor> = {};
+  for (const t of lora.targets) {
+    out[`lora.${t.name}.A`] = new ort.Tensor('float32', new Float32Array(r * t.in), [r, t.in]);
+    out[`lora.${t.name}.B`] = new ort.Tensor('float32', new Float32Array(t.out * r), [t.out, r]);
+  }
+  return out;
+}
+
 async function measure(base: string, calls: number, warmup: number): Promise<{ phases: PhaseTiming[]; loraInputs: number; maxLen: number; dim: number }> {
   const { get, manifest, matrix, ort } = await openModel(base);
   const session: InferenceSession = await ort.InferenceSession.create(await get('encoder.int8.onnx'), { executionProviders: ['wasm'], graphOptimizationLevel: WASM_GRAPH_OPTIMIZATION, logSeverityLevel: 3 });
   const { maxLen, dim } = manifest;
-  const r = manifest.lora.rank;
-  const lora = (): Record<string, Tensor> => {
-    const out: Record<string, Tensor> = {};
-    for (const t of manifest.lora.targets) {
-      out[`lora.${t.name}.A`] = new ort.Tensor('float32', new Float32Array(r * t.in), [r, t.in]);
-      out[`lora.${t.name}.B`] = new ort.Tensor('float32', new Float32Array(t.out * r), [t.out, r]);
-    }
-    return out;
-  };
+  const lora = (): Record<string, Tensor> => zeroLora(ort, manifest.lora);
   const loraFeeds = lora(); // the engine keeps these for the worker's life
   const buffers = createEncoderInputBuffers(1, maxLen, dim);
   const history = (n: number): HistoryEvent[] => Array.from({ length: n }, (_, i) => ({ row: (i * 7919) % matrix.rows, type: 1 as const }));
@@ -110,17 +116,12 @@ export interface VariantTiming {
 async function variants(base: string, noLoraUrl: string, samples: number, reps: number): Promise<VariantTiming[]> {
   const { get, manifest, matrix, ort } = await openModel(base);
   const graphs = { full: await get('encoder.int8.onnx'), 'no-lora': await get(noLoraUrl) } as const;
-  const r = manifest.lora.rank;
   const input = buildEncoderInput(matrix, Array.from({ length: 10 }, (_, i) => ({ row: (i * 7919) % matrix.rows, type: 1 as const })), manifest.maxLen);
   const inputs = {
     [ENCODER_INPUTS.itemVectors]: new ort.Tensor('float32', input.itemVectors, [...input.itemVectorsDims]),
     [ENCODER_INPUTS.eventTypes]: new ort.Tensor('int64', input.eventTypes, [...input.eventTypesDims]),
   };
-  const loraFeeds: Record<string, Tensor> = {};
-  for (const t of manifest.lora.targets) {
-    loraFeeds[`lora.${t.name}.A`] = new ort.Tensor('float32', new Float32Array(r * t.in), [r, t.in]);
-    loraFeeds[`lora.${t.name}.B`] = new ort.Tensor('float32', new Float32Array(t.out * r), [t.out, r]);
-  }
+  const loraFeeds = zeroLora(ort, manifest.lora);
   const out: VariantTiming[] = [];
   let reference: Float32Array | undefined;
   for (const graph of ['full', 'no-lora'] as const) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startStaticServer, type Route, type StaticServer } from '../../server/static-server';
+import { protobufFieldRanges } from '../../workers/engine/encoder/onnx-weights';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const MODEL = '/models/beauty/manifest.json';
@@ -15,35 +16,10 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 /**
  * An ONNX model file without its metadata entries (ModelProto field 14): the LoRA-free graph as it was before it
- * carried the `localshelf.encoder` description. Top-level fields only, wire format walked by hand.
+ * carried the `localshelf.encoder` description.
  */
 function withoutMetadata(bytes: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let pos = 0;
-  const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[pos++]!;
-      v += (b & 0x7f) * scale;
-      if (b < 0x80) return v;
-      scale *= 128;
-    }
-  };
-  while (pos < bytes.length) {
-    const start = pos;
-    const tag = varint();
-    const wire = tag & 7;
-    if (wire === 0) varint();
-    else if (wire === 2) {
-      const length = varint(); // read before adding: `pos += varint()` would add to the old pos
-      pos += length;
-    }
-    else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
-    if (tag >>> 3 !== 14) parts.push(bytes.subarray(start, pos));
-  }
-  return Buffer.concat(parts);
+  return Buffer.concat(protobufFieldRanges(bytes).filter(([field]) => field !== 14).map(([, a, b]) => bytes.subarray(a, b)));
 }
 
 /** Requests seen per `flaky-text-<nonce>` model: its text model fails the first two times. */

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isLocalshelfError } from '../../../src/errors';
 import { buildEncoderInput, ENCODER_OUTPUT, type EventTypeId, type HistoryEvent } from '../../../workers/engine/encoder-input';
 import { EncoderUnsupported, SasrecEncoder } from '../../../workers/engine/encoder/sasrec';
-import { readOnnxWeights } from '../../../workers/engine/encoder/onnx-weights';
+import { protobufFieldRanges, readOnnxWeights } from '../../../workers/engine/encoder/onnx-weights';
 import { parseItemMatrix } from '../../../workers/engine/item-matrix';
 import { scoreAll, topK } from '../../../workers/engine/score';
 import { WASM_GRAPH_OPTIMIZATION } from '../../../workers/runtime/backend';
@@ -152,5 +152,10 @@ describe('SasrecEncoder (own WebAssembly encoder)', () => {
     expect(spec.blocks.length).toBe(2);
     expect(spec.heads).toBe(1);
     expect(initializers.get('enc.pos')!.dims).toEqual([manifest.maxLen, 64]);
+    // the field ranges tile the file, and the description is one metadata field (14) among them
+    const ranges = protobufFieldRanges(baseBytes);
+    ranges.forEach(([, a], i) => expect(a).toBe(i === 0 ? 0 : ranges[i - 1]![2]));
+    expect(ranges.at(-1)![2]).toBe(baseBytes.length);
+    expect(ranges.filter(([f]) => f === 14)).toHaveLength(1);
   });
 });

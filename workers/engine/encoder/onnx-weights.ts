@@ -83,6 +83,18 @@ class Reader {
   }
 }
 
+/**
+ * The top-level fields of a protobuf message as `[field number, start, end]` byte ranges (tag included), in order:
+ * what a tool needs to drop or replace a field without decoding the rest.
+ * @throws OnnxFormatError for bytes that are not a well-formed message.
+ */
+export function protobufFieldRanges(bytes: Uint8Array): [number, number, number][] {
+  const r = new Reader(bytes, 0, bytes.length);
+  const out: [number, number, number][] = [];
+  for (let start = r.pos, f = r.next(); f; start = r.pos, f = r.next()) out.push([f.field, start, r.pos]);
+  return out;
+}
+
 const utf8 = new TextDecoder();
 
 function text(bytes: Uint8Array, f: Field): string {
