@@ -281,6 +281,9 @@ test('the quota exhausted while a new adapter is stored: sync() rejects with QUO
     await channel.publish(v1);
     await start(shop, channel, 'adapter-quota', { initialDelayMs: 3_600_000, intervalMs: 3_600_000 }, false);
     expect(await shop.evaluate(() => window.shelf!.sync().then((r) => r.adapter?.version))).toBe(1);
+    // search's lexical index is saved to IndexedDB when search is built (in the background, chunk by chunk): built
+    // first, so that its write does not land while the history fills the quota
+    await shop.evaluate(() => window.shelf!.searchReady());
     await track(shop, NAILS);
     const filled = await shop.evaluate(async (alreadyTracked) => {
       // Random ids: IndexedDB compresses values, so repeated characters would barely use the quota.
