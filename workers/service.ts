@@ -297,7 +297,7 @@ export class RecommenderService implements EngineApi {
     const rid = recommendationId(checkSlot((request as RecommendRequest | undefined)?.slot, 'recommend'));
     // this call runs on these weights and rows even if an update swaps in meanwhile
     const { snapshot: snap, scorer, weights } = this.#current(ready);
-    const src = { ...snap, profile: ready.profile };
+    const src = { ...snap, profile: ready.profile, scorer };
     const rules = this.#shelves.rules(snap.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
@@ -342,7 +342,7 @@ export class RecommenderService implements EngineApi {
     const checked = checkRelatedRequest(request);
     const rid = recommendationId(checkSlot((request as RelatedRequest | undefined)?.slot, 'related'));
     const { snapshot: snap, scorer, weights } = this.#current(ready);
-    const src = { ...snap, profile: ready.profile };
+    const src = { ...snap, profile: ready.profile, scorer };
     const rules = this.#shelves.rules(snap.catalog, request);
     const row = typeof itemId === 'string' ? snap.catalog.row(itemId) : undefined;
     if (row === undefined || snap.removed?.[row]) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);

@@ -7,6 +7,7 @@ import type { RecommendResult, Rules } from '../src/protocol';
 import type { CatalogIndex } from './catalog-index';
 import type { ItemMatrix } from './engine/item-matrix';
 import { topK } from './engine/score';
+import type { Scorer } from './engine/simd-scorer';
 import type { ShopperProfile } from './history/profile';
 import type { CheckedRecommendRequest } from './recommend-request';
 import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
@@ -19,6 +20,8 @@ export interface ShelfSource {
   profile: ShopperProfile;
   /** Non-zero for rows never to show (removed by an update): always in the exclusion mask. */
   removed?: Uint8Array | undefined;
+  /** The scorer that made the scores: its `topK` is the fast one for its own buffer (else `topK` of score.ts). */
+  scorer?: Pick<Scorer, 'topK'> | undefined;
 }
 
 export class Shelves {
@@ -40,18 +43,20 @@ export class Shelves {
   exclusionMask(src: ShelfSource, request: CheckedRecommendRequest): Uint8Array {
     const mask = new Uint8Array(src.catalog.size);
     const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? src.catalog.row(id) : undefined);
+    const removed = src.removed;
     if (request.allow !== undefined) {
       mask.fill(1);
       for (const id of request.allow) {
         const row = rowOf(id);
-        if (row !== undefined) mask[row] = 0;
+        if (row !== undefined && !removed?.[row]) mask[row] = 0;
       }
+    } else if (removed) {
+      mask.set(removed.length > mask.length ? removed.subarray(0, mask.length) : removed); // a copy, not a loop
     }
     const drop = (id: unknown): void => {
       const row = rowOf(id);
       if (row !== undefined) mask[row] = 1;
     };
-    if (src.removed) for (let row = 0; row < mask.length; row++) if (src.removed[row]) mask[row] = 1;
     request.exclude.forEach(drop);
     if (request.omit === 'history') src.profile.interacted.forEach(drop);
     else if (request.omit === 'purchased') src.profile.purchased.forEach(drop);
@@ -77,7 +82,7 @@ export class Shelves {
     if (rules) applyRules(src.catalog.entries, rules, scores, mask);
     let best: { rows: ArrayLike<number>; scores: ArrayLike<number> } = rules
       ? selectShelf({ entries: src.catalog.entries, scores, mask, k, rules, matrix: src.matrix, norms: this.norms(src.matrix), rowOf: (id) => src.catalog.row(id) })
-      : topK(scores, k, mask);
+      : src.scorer ? src.scorer.topK(scores, k, mask) : topK(scores, k, mask);
     if (exploreSlots > 0) {
       const rows = explore(Array.from(best.rows), scores, mask, k, exploreSlots, Math.random);
       best = { rows, scores: rows.map((r) => scores[r]!) };

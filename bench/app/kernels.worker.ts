@@ -112,7 +112,7 @@ function once(kernel: Kernel): number {
     case 'int8':
       return l.scorer.score(user)[0]!;
     case 'int8+top10':
-      return topK(l.scorer.score(user), 10).rows[0]!;
+      return l.scorer.topK(l.scorer.score(user), 10).rows[0]!;
     case 'int8-js':
       return scoreAll(matrix, user, scores)[0]!;
     case 'brute':

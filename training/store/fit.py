@@ -194,7 +194,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             # No item mask: cold items (in the catalog, no training step; text-only vectors, their ID rows masked in
             # the model) stay in the softmax as negatives, a catalog item nobody chose. Masked out of it, their text
             # vectors were never pushed down and took a top-10 slot for 27 % of Beauty's validation users.
-            loss, n = net(dev(inp), dev(tgt), None, None, False, dev(ty), dev(wt))
+            loss, n = net(dev(inp), dev(tgt), None, None, recipe.mask_history, dev(ty), dev(wt))
             (loss * world / max(n_global, 1)).backward()
             adam.step()
             adam.zero_grad(set_to_none=True)

@@ -48,6 +48,7 @@ class Recipe:
     valid_cap: int = VALID_CAP
     test_cap: int = TEST_CAP
     type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS
+    mask_history: bool = False  # earlier items of the sequence are not softmax negatives (model.Recommender.forward)
     why: Dict[str, str] = None
 
     def to_dict(self) -> dict:

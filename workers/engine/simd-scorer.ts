@@ -9,7 +9,7 @@
  */
 import { LocalshelfError } from '../../src/errors';
 import type { ItemMatrix } from './item-matrix';
-import { scoreAll } from './score';
+import { scoreAll, topK, type Exclusion, type TopK } from './score';
 import { loadKernel } from './simd/load-kernel';
 import { SCORER_WASM_BASE64 } from './simd/score-wasm';
 
@@ -26,12 +26,19 @@ export interface Scorer {
    * @throws LocalshelfError `INVALID_ARGUMENT` on a length mismatch.
    */
   score(user: Float32Array, bias?: Float32Array): Float32Array;
+  /**
+   * The `k` best of `scores`, exactly as `topK` (score.ts) ranks them: same rows, same order, same ties. Faster
+   * when `scores` is this scorer's own buffer (what `score` returned, changed in place or not): the kernel passes
+   * over it keeping only the scores that can still make the top `k`.
+   */
+  topK(scores: Float32Array, k: number, excluded?: Exclusion): TopK;
 }
 
 interface Kernel {
   memory: WebAssembly.Memory;
   score(rows: number, dim: number, u: number, q: number, scales: number, out: number, userScale: number): void;
   score64(rows: number, u: number, q: number, scales: number, out: number, userScale: number): void;
+  above(p: number, n: number, t: number, cand: number, cap: number): number;
 }
 
 const MAX_DIM = 512; // |127 · 32767 · dim| < 2^31
@@ -62,7 +69,13 @@ class JsScorer implements Scorer {
   score(user: Float32Array, bias?: Float32Array): Float32Array {
     return scoreAll(this.matrix, user, this.#out, bias);
   }
+  topK(scores: Float32Array, k: number, excluded?: Exclusion): TopK {
+    return topK(scores, k, excluded);
+  }
 }
+
+/** Most candidates the prefilter keeps (past it, a full pass): 256 KB of the kernel's memory at most. */
+const MAX_CANDIDATES = 65536;
 
 const align16 = (n: number): number => (n + 15) & ~15;
 
@@ -73,7 +86,9 @@ class SimdScorer implements Scorer {
   readonly #kernel: Kernel;
   readonly #user: Int16Array;
   readonly #out: Float32Array;
-  readonly #at: { u: number; scales: number; q: number; out: number };
+  readonly #at: { u: number; scales: number; q: number; out: number; cand: number };
+  readonly #cap: number;
+  readonly #cand: Int32Array;
   readonly #matrix: ItemMatrix;
   /** The JavaScript loop, made on the first non-finite user vector (its own score buffer). */
   #fallback: JsScorer | undefined;
@@ -86,17 +101,51 @@ class SimdScorer implements Scorer {
     const scales = align16(u + 2 * dim);
     const q = align16(scales + 4 * rows);
     const out = align16(q + rows * dim);
-    const bytes = out + 4 * rows;
+    const cand = out + 4 * rows;
+    this.#cap = Math.min(rows, MAX_CANDIDATES);
+    const bytes = cand + 4 * this.#cap;
     this.#kernel = new WebAssembly.Instance(module).exports as unknown as Kernel;
     const memory = this.#kernel.memory;
     const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
     if (pages > 0) memory.grow(pages); // once, before any view: views of this memory stay valid from here on
-    this.#at = { u, scales, q, out };
+    this.#at = { u, scales, q, out, cand };
     new Float32Array(memory.buffer, scales, rows).set(matrix.scales.subarray(0, rows));
     new Int8Array(memory.buffer, q, rows * dim).set(matrix.q.subarray(0, rows * dim));
     this.#user = new Int16Array(memory.buffer, u, dim);
     this.#out = new Float32Array(memory.buffer, out, rows);
+    this.#cand = new Int32Array(memory.buffer, cand, this.#cap);
     this.#matrix = matrix;
+  }
+
+  /**
+   * A sample's k-th best eligible score is a bar every row of the true top k reaches (k eligible rows already
+   * do), so the kernel's pass over the other rows keeps only those at or above it; the top k of the sample's best
+   * and those, taken in row order, is `topK`'s answer. Ties stay in: the bar is `>=`.
+   */
+  topK(scores: Float32Array, k: number, excluded?: Exclusion): TopK {
+    const n = this.rows;
+    const sample = Math.ceil(4 * Math.sqrt(n * Math.max(k, 1))); // ~sqrt(n k): the sample's cost ~ the candidates'
+    if (scores !== this.#out || !Number.isInteger(k) || k <= 0 || sample >= n) return topK(scores, k, excluded);
+    const head = topK(scores, k, excluded, sample);
+    if (head.rows.length < k) return topK(scores, k, excluded); // too few eligible rows in the sample
+    const count = this.#kernel.above(this.#at.out + 4 * sample, n - sample, head.scores[k - 1]!, this.#at.cand, this.#cap);
+    if (count > this.#cap) return topK(scores, k, excluded); // scores rising with the row (no useful bar)
+    const rows = Int32Array.from(head.rows).sort();
+    const pool = new Int32Array(k + count);
+    let size = 0;
+    for (const r of rows) pool[size++] = r;
+    const cand = this.#cand;
+    const mask = excluded instanceof Uint8Array ? excluded : undefined;
+    const set = excluded instanceof Uint8Array ? undefined : excluded;
+    for (let c = 0; c < count; c++) {
+      const r = cand[c]! + sample;
+      if (mask !== undefined ? r < mask.length && mask[r] !== 0 : set !== undefined && set.has(r)) continue;
+      pool[size++] = r;
+    }
+    const poolScores = new Float32Array(size);
+    for (let i = 0; i < size; i++) poolScores[i] = scores[pool[i]!]!;
+    const best = topK(poolScores, k);
+    return { rows: best.rows.map((i) => pool[i]!), scores: best.scores };
   }
 
   score(user: Float32Array, bias?: Float32Array): Float32Array {

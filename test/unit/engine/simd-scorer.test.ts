@@ -74,3 +74,53 @@ describe('createScorer', () => {
     expect(() => createScorer(matrixOf(10, 64)).score(new Float32Array(63))).toThrow(/63 values/);
   });
 });
+
+describe('Scorer.topK (the kernel prefilter over its own buffer)', () => {
+  const same = (a: { rows: Int32Array; scores: Float32Array }, b: { rows: Int32Array; scores: Float32Array }) => {
+    expect(Array.from(a.rows)).toEqual(Array.from(b.rows));
+    expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+  };
+
+  it.each([10, 1, 37])('gives topK()\'s rows, scores and order at k = %i, with a mask and with a set', (k) => {
+    const m = matrixOf(20_011, 64, 3);
+    const scorer = createScorer(m);
+    expect(scorer.kind).toBe('wasm-simd');
+    const random = seededRandom(11);
+    for (let trial = 0; trial < 5; trial++) {
+      const scores = scorer.score(userOf(64, () => random() * 2 - 1));
+      same(scorer.topK(scores, k), topK(scores, k));
+      const mask = new Uint8Array(m.rows);
+      // the best rows excluded, inside and outside the sample the bar comes from
+      for (const r of topK(scores, 3 * k).rows) if (random() < 0.6) mask[r] = 1;
+      same(scorer.topK(scores, k, mask), topK(scores, k, mask));
+      const set = new Set(Array.from(topK(scores, 2 * k).rows).filter(() => random() < 0.5));
+      same(scorer.topK(scores, k, set), topK(scores, k, set));
+    }
+  });
+
+  it('keeps ties in row order, skips NaN, and falls back when no bar is useful', () => {
+    const m = matrixOf(30_000, 64, 5);
+    const scorer = createScorer(m);
+    const scores = scorer.score(userOf(64, (j) => Math.sin(j)));
+    scores.fill(1); // all tied: every row passes the bar, more than the prefilter keeps
+    scores[29_000] = 2;
+    scores[5] = Number.NaN;
+    same(scorer.topK(scores, 10), topK(scores, 10));
+    expect(Array.from(scorer.topK(scores, 3).rows)).toEqual([29_000, 0, 1]);
+    for (let i = 0; i < scores.length; i++) scores[i] = i % 97 === 0 ? 5 : i / 30_000; // rising with the row
+    same(scorer.topK(scores, 10), topK(scores, 10));
+    const mask = new Uint8Array(30_000).fill(1); // nothing eligible in the sample
+    mask[29_999] = 0;
+    mask[12] = 0;
+    same(scorer.topK(scores, 10, mask), topK(scores, 10, mask));
+  });
+
+  it('a buffer that is not the scorer\'s own, and a small catalog, go through topK()', () => {
+    const m = matrixOf(500, 64, 9);
+    const scorer = createScorer(m);
+    const scores = Float32Array.from(scorer.score(userOf(64, (j) => j % 5)));
+    same(scorer.topK(scores, 10), topK(scores, 10));
+    same(scorer.topK(scorer.score(userOf(64, (j) => j % 3)), 10), topK(scorer.score(userOf(64, (j) => j % 3)), 10));
+    expect(scorer.topK(scores, 0).rows.length).toBe(0);
+  });
+});

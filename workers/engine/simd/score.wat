@@ -133,6 +133,46 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $row))))
 
+  ;; The top-k prefilter: the index of every score >= t among n scores at p (f32), written as i32 to cand (the
+  ;; first cap of them); returns how many there are (more than cap: the caller falls back to a full pass). NaN
+  ;; compares false, so it is never a candidate. Sixteen scores a test (four compares or-ed, one branch), so a pass
+  ;; costs about one load per four scores while few pass; the lanes are looked at one by one only where one does.
+  (func (export "above") (param $p i32) (param $n i32) (param $t f32) (param $cand i32) (param $cap i32) (result i32)
+    (local $i i32) (local $end16 i32) (local $count i32) (local $ts v128) (local $j i32)
+    (local.set $ts (f32x4.splat (local.get $t)))
+    (local.set $end16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done16
+      (loop $sixteen
+        (br_if $done16 (i32.ge_u (local.get $i) (local.get $end16)))
+        (if (v128.any_true (v128.or
+              (v128.or (f32x4.ge (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $ts))
+                       (f32x4.ge (v128.load offset=16 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $ts)))
+              (v128.or (f32x4.ge (v128.load offset=32 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $ts))
+                       (f32x4.ge (v128.load offset=48 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $ts)))))
+          (then
+            (local.set $j (local.get $i))
+            (loop $lane
+              (if (f32.ge (f32.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))) (local.get $t))
+                (then
+                  (if (i32.lt_u (local.get $count) (local.get $cap))
+                    (then (i32.store (i32.add (local.get $cand) (i32.shl (local.get $count) (i32.const 2))) (local.get $j))))
+                  (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_if $lane (i32.lt_u (local.get $j) (i32.add (local.get $i) (i32.const 16)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteen)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (f32.ge (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $t))
+          (then
+            (if (i32.lt_u (local.get $count) (local.get $cap))
+              (then (i32.store (i32.add (local.get $cand) (i32.shl (local.get $count) (i32.const 2))) (local.get $i))))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $one)))
+    (local.get $count))
+
   ;; One pass over n bytes (a multiple of 64) from p, 16 bytes a load, added as i32 lanes: the memory floor the
   ;; benchmark holds the scorer against (bench/app/kernels.worker.ts); the library does not call it.
   (func (export "scan") (param $p i32) (param $n i32) (result i32)
