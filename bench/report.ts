@@ -65,11 +65,12 @@ export function writeReport(r: Results): string {
     '',
     '`recommend({ k: 10 })` with a history of 50 item views (the encoder\'s full `maxLen`), timed on the main thread around ' +
       'the `await` (what a caller sees, worker round trip included); "in worker" is `result.elapsedMs` (encoder, scoring, top-k). ' +
+      'The first columns repeat one history (a page rendering its shelf again: the engine reuses the last user vector when the history, the item rows and the adapter are the same); "after a track()" calls each follow one more view, so the history encoder runs every time. ' +
       'The plain page is not cross-origin isolated and runs the default, the library\'s own encoder (one thread); the isolated page sends COOP/COEP and runs `runtime: \'onnxruntime\'` (onnxruntime-web with WASM threads), for comparison. ' +
       `Scoring is the same on every backend (${[...new Set(r.kernels.map((k) => (k.scorer === 'wasm-simd' ? 'the WebAssembly SIMD kernel' : 'the JavaScript loop')))].join(' / ')} in the worker; see the kernel table): threads and WebGPU only change the encoder.`,
     '',
     table(
-      ['catalog', 'backend', 'p50', 'p95', 'in worker p50', 'in worker p95', 'calls', 'start-up', 'load (1 min)'],
+      ['catalog', 'backend', 'p50', 'p95', 'in worker p50', 'in worker p95', 'calls', 'after a track(): p50', 'p95', 'in worker p50', 'calls', 'start-up', 'load (1 min)'],
       r.recommend.map((x) => [
         catalogName(x.model),
         x.label,
@@ -78,6 +79,10 @@ export function writeReport(r: Results): string {
         `${ms(p50(x.run.worker))} ms`,
         `${ms(p95(x.run.worker))} ms`,
         x.run.rtt.length,
+        `${ms(p50(x.run.rttTracked ?? []))} ms`,
+        `${ms(p95(x.run.rttTracked ?? []))} ms`,
+        `${ms(p50(x.run.workerTracked ?? []))} ms`,
+        x.run.rttTracked?.length ?? 0,
         `${ms(x.run.initMs)} ms`,
         x.load[0]!,
       ]),

@@ -45,8 +45,11 @@ export function targets(r: Results): Target[] {
   const rec = findRecommend(r, SYNTHETIC, 'plain');
   const k = r.kernels.find((x) => x.model === SYNTHETIC && x.page === 'plain');
   if (rec && k) {
-    const rtt = p50(rec.run.rtt);
-    const inWorker = p50(rec.run.worker);
+    // Each call after a track(): the history changed, so the encoder runs (a repeated call reuses the user vector).
+    const tracked = rec.run.rttTracked?.length > 0;
+    const rtt = p50(tracked ? rec.run.rttTracked : rec.run.rtt);
+    const inWorker = p50(tracked ? rec.run.workerTracked : rec.run.worker);
+    const repeated = tracked ? ` (a repeated call on the same history, the user vector reused: p50 ${ms(p50(rec.run.rtt))} ms)` : '';
     const floor = kernelP50(k, 'floor');
     const scan = kernelP50(k, 'int8+top10');
     const brute = kernelP50(k, 'brute+top10');
@@ -65,7 +68,7 @@ export function targets(r: Results): Target[] {
       `for the naive float32 scan; the floor is one WebAssembly SIMD pass over the same bytes.`;
     out.push({
       target: 'recommend() at 100k items ≤ 3× the int8 scan floor',
-      measured: `p50 ${ms(rtt)} ms vs floor ${ms(floor)} ms = ${times(vsFloor)} (in-worker time ${times(inWorker / floor)})`,
+      measured: `p50 ${ms(rtt)} ms${tracked ? ' after a track()' : ''} vs floor ${ms(floor)} ms = ${times(vsFloor)} (in-worker time ${times(inWorker / floor)})${repeated}`,
       pass: vsFloor <= 3,
       why: `${breakdown}. ${scanNote}`,
     });

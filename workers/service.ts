@@ -110,6 +110,8 @@ export class RecommenderService implements EngineApi {
   readonly #shelves = new Shelves();
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
+  /** The last user vector and what it was computed from: a call on the same history, rows and weights reuses it. */
+  #lastUser: { matrix: ItemMatrix; weights: AdapterWeights<Feed>; history: readonly HistoryEvent[]; user: Float32Array } | undefined;
 
   constructor(options: ServiceOptions = {}) {
     this.#webgpu = options.webgpu;
@@ -399,6 +401,15 @@ export class RecommenderService implements EngineApi {
    * build does not delay a recommendation); onnxruntime runs are serialized (one session runs one call at a time).
    */
   #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Feed>): Promise<Float32Array> {
+    const last = this.#lastUser;
+    if (last && last.matrix === matrix && last.weights === weights && sameHistory(last.history, history)) return Promise.resolve(last.user);
+    return this.#encodeNow(ready, matrix, history, weights).then((user) => {
+      this.#lastUser = { matrix, weights, history, user };
+      return user;
+    });
+  }
+
+  #encodeNow(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Feed>): Promise<Float32Array> {
     const own = ready.own;
     if (own) {
       try {
@@ -550,4 +561,11 @@ export class RecommenderService implements EngineApi {
   setVisibility(visible: boolean): void {
     this.#ready?.adapters?.setVisible(visible);
   }
+}
+
+/** Same rows and event types in the same order: the encoder's input is the same, so is its output. */
+function sameHistory(a: readonly HistoryEvent[], b: readonly HistoryEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.row !== b[i]!.row || a[i]!.type !== b[i]!.type) return false;
+  return true;
 }

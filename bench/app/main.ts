@@ -16,6 +16,9 @@ export interface RecommendRun {
   rtt: number[];
   /** `result.elapsedMs`: time inside the worker, ms. */
   worker: number[];
+  /** The same, for calls that each follow one more (untimed) `track()`: a new history, so the encoder runs. */
+  rttTracked: number[];
+  workerTracked: number[];
   source: string;
   historyUsed: number;
   /** The reference kernels over the same matrix, interleaved with the calls. */
@@ -121,6 +124,8 @@ const bench = {
     track: string[];
     warmup: number;
     n: number;
+    /** Timed calls after the `n`, each after one more view of a `track` item (default n / 2). */
+    tracked?: number;
     kernels?: { itemsUrl: string; list: Kernel[]; every: number; minSampleMs: number };
   }): Promise<RecommendRun> {
     const { r, initMs } = await open(o.model, o.storageName, o.backend, true, o.runtime);
@@ -153,8 +158,20 @@ const bench = {
         worker.push(last.elapsedMs);
         if (k && i % o.kernels!.every === 0) await sample(0);
       }
+      // The calls above repeat one history (a page rendering its shelf again: the engine reuses the user vector);
+      // these each follow a track(), as after a shopper's click, so the history encoder runs every time.
+      const rttTracked: number[] = [];
+      const workerTracked: number[] = [];
+      const tracked = o.tracked ?? Math.ceil(o.n / 2);
+      for (let i = 0; i < tracked; i++) {
+        await r.track({ type: 'view', itemId: o.track[i % o.track.length]! });
+        const t0 = performance.now();
+        const res = await r.recommend({ k: 10 });
+        rttTracked.push(performance.now() - t0);
+        workerTracked.push(res.elapsedMs);
+      }
       const kernels = k && shape ? { ...shape, sameTop10: (await k.agree()).sameTop10, timings: [...timings.values()] } : undefined;
-      return { backend: r.backend, items: r.model.items, initMs, rtt, worker, source: last?.source ?? '', historyUsed: last?.historyUsed ?? 0, ...(kernels ? { kernels } : {}) };
+      return { backend: r.backend, items: r.model.items, initMs, rtt, worker, rttTracked, workerTracked, source: last?.source ?? '', historyUsed: last?.historyUsed ?? 0, ...(kernels ? { kernels } : {}) };
     } finally {
       r.dispose();
       w?.terminate();
