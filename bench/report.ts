@@ -65,7 +65,7 @@ export function writeReport(r: Results): string {
     '',
     '`recommend({ k: 10 })` with a history of 50 item views (the encoder\'s full `maxLen`), timed on the main thread around ' +
       'the `await` (what a caller sees, worker round trip included); "in worker" is `result.elapsedMs` (encoder, scoring, top-k). ' +
-      'The first columns repeat one history (a page rendering its shelf again: the engine reuses the last user vector when the history, the item rows and the adapter are the same); "after a track()" calls each follow one more view, so the history encoder runs every time. ' +
+      'The first columns repeat one history (a page rendering its shelf again: the engine reuses a user vector when the history, the item rows and the adapter are those of one of the last two calls); "after a track()" calls each follow one more view, so the history encoder runs every time. ' +
       'The plain page is not cross-origin isolated and runs the default, the library\'s own encoder (one thread); the isolated page sends COOP/COEP and runs `runtime: \'onnxruntime\'` (onnxruntime-web with WASM threads), for comparison. ' +
       `Scoring is the same on every backend (${[...new Set(r.kernels.map((k) => (k.scorer === 'wasm-simd' ? 'the WebAssembly SIMD kernel' : 'the JavaScript loop')))].join(' / ')} in the worker; see the kernel table): threads and WebGPU only change the encoder.`,
     '',

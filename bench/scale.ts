@@ -69,7 +69,7 @@ try {
     rows.push(
       `| ${n.toLocaleString('en-US')} | ${bytes(matrixBytes)} + ${bytes(catalogBytes)} | ${ms(held.initMs)} | ${ms(held.firstMs)} | ${ms(during.searchMs)} | ${ms(p50(during.rtt))} / ${ms(Math.max(...during.rtt))} (${during.rtt.length}) | ` +
         `${bytes(heap.usedSize)} + ${heap.backingStorageSize !== undefined ? bytes(heap.backingStorageSize) : 'n/a'} | ${ms(p50(run.rtt))} / ${ms(p50(run.worker))} | ` +
-        `${ms(p50(run.rttTracked))} | ${ms(percentile(run.rttTracked, 95))} | ${ms(p50(run.workerTracked))} | ` +
+        `${ms(p50(run.rttTracked))} | ${ms(percentile(run.rttTracked, 95))} | ${ms(p50(run.workerTracked))} | ${ms(p50(run.kernels!.echo))} | ` +
         `${ms(kernel('int8+top10'))} | ${ms(floor)} | ${times(p50(run.rttTracked) / floor)} | ${times(p50(run.workerTracked) / floor)} | ${run.kernels!.sameTop10}/10 |`,
     );
     rmSync(model.folder, { recursive: true, force: true });
@@ -92,12 +92,13 @@ const section = [
   'answers: the round trips say whether the worker keeps answering meanwhile.',
   `${CALLS} timed \`recommend({ k: 10 })\` calls on one history ("repeated": the engine reuses the user vector), then ${Math.ceil(CALLS / 2)} that each`,
   'follow one more `track()` of a view (the history changed: the encoder runs); the floor (one WebAssembly SIMD pass over the',
-  'matrix bytes) and the library\'s scorer + top-10 are sampled in a separate worker between the calls. Ratios are of p50s, after a track().',
+  'matrix bytes) and the library\'s scorer + top-10 are sampled in a separate worker between the calls; "echoed": the last answer sent',
+  'to that worker and back through comlink (the round trip\'s floor for this payload). Ratios are of p50s, after a track().',
   '',
   'Times in ms.',
   '',
-  '| items | items.lsim + catalog.json | ready | first recommend() | first search (builds the lexical index) | recommend() meanwhile: p50 / max (calls) | worker memory (heap + buffers) | repeated: p50 / in worker | after a track(): p50 | p95 | in worker p50 | scan + top-10 | floor | recommend / floor | in worker / floor | same top-10 |',
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| items | items.lsim + catalog.json | ready | first recommend() | first search (builds the lexical index) | recommend() meanwhile: p50 / max (calls) | worker memory (heap + buffers) | repeated: p50 / in worker | after a track(): p50 | p95 | in worker p50 | the answer echoed by a worker | scan + top-10 | floor | recommend / floor | in worker / floor | same top-10 |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows,
   END,
 ].join('\n');

@@ -110,8 +110,11 @@ export class RecommenderService implements EngineApi {
   readonly #shelves = new Shelves();
   /** Set when the WebGPU device is lost: resolves once the encoder runs on WASM. */
   #toWasm: Promise<void> | undefined;
-  /** The last user vector and what it was computed from: a call on the same history, rows and weights reuses it. */
-  #lastUser: { matrix: ItemMatrix; weights: AdapterWeights<Feed>; history: readonly HistoryEvent[]; user: Float32Array } | undefined;
+  /**
+   * The last two user vectors and what each was computed from: a call on the same history, rows and weights reuses
+   * one (two: a product page asks for recommend() and related() on every render).
+   */
+  #lastUsers: { matrix: ItemMatrix; weights: AdapterWeights<Feed>; history: readonly HistoryEvent[]; user: Float32Array }[] = [];
 
   constructor(options: ServiceOptions = {}) {
     this.#webgpu = options.webgpu;
@@ -124,11 +127,13 @@ export class RecommenderService implements EngineApi {
     onEngineEvent?: (event: EngineEvent) => void,
   ): Promise<ReadyInfo> {
     if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
+    __cold('init');
     if (config.lifeLock && globalThis.navigator?.locks) {
       // Held until this worker dies; the client waits on it to learn of our death.
       void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
     }
     const offline = await offlineAssets(config);
+    __cold('offlineAssets');
     const fetch = offline.fetch;
     // The history opens while the model files download (IndexedDB's first open is tens of ms on a first visit).
     const historyOpening = openHistory({
@@ -148,6 +153,7 @@ export class RecommenderService implements EngineApi {
       throw error;
     }
     const { manifest, matrix } = model;
+    __cold('loadModel');
     const view = new CatalogView(model.catalog, matrix);
     const catalog = view.current.catalog;
     // The text-model downloads start here: they need neither onnxruntime nor the history.
@@ -165,6 +171,7 @@ export class RecommenderService implements EngineApi {
       historyOpening,
     ]);
     const store = openedHistory.history;
+    __cold('encoder+history');
     const profile = new ShopperProfile(manifest.maxLen);
     profile.add(openedHistory.events);
     const peers = new HistoryPeers(config.storageName, { added: (events) => profile.add(events), cleared: () => profile.clear() });
@@ -177,6 +184,7 @@ export class RecommenderService implements EngineApi {
     }
     const addedStore = await AddedItemStore.open(`${config.storageName}-catalog`, `${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
     view.add(await addedStore.load());
+    __cold('addedStore');
     const adapters = config.adapters
       ? await AdapterHost.start<Feed>({
           channel: config.adapters,
@@ -199,8 +207,10 @@ export class RecommenderService implements EngineApi {
     // still has them next time. With onnxruntime, search's text-model files come in while it starts, and are waited
     // for too; the library's own encoder needs no start, so 'ready' does not wait for them (they go on downloading,
     // unreported: no progress report comes after 'ready'; search's build awaits them and their copies).
+    __cold('adapters');
     if (!encoder.own) await searchStart.downloads;
     await offline.written(encoder.own ? (url) => !searchStart.fetchesAhead(url) : undefined);
+    __cold('offline.written');
     const baseWeights: AdapterWeights<Feed> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;
     const first = current(view.setUpdate(weights.items, weights.bias), weights);
@@ -241,6 +251,7 @@ export class RecommenderService implements EngineApi {
     this.#ready = { ...ready, info };
     if (opened?.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
     searchStart.quiet();
+    __cold('ready');
     onProgress?.({ status: 'ready', backend: encoder.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
     setTimeout(() => this.#warmSearch(), SEARCH_WARM_DELAY_MS);
@@ -401,10 +412,10 @@ export class RecommenderService implements EngineApi {
    * build does not delay a recommendation); onnxruntime runs are serialized (one session runs one call at a time).
    */
   #encode(ready: Ready, matrix: ItemMatrix, history: HistoryEvent[], weights: AdapterWeights<Feed>): Promise<Float32Array> {
-    const last = this.#lastUser;
-    if (last && last.matrix === matrix && last.weights === weights && sameHistory(last.history, history)) return Promise.resolve(last.user);
+    const hit = this.#lastUsers.find((u) => u.matrix === matrix && u.weights === weights && sameHistory(u.history, history));
+    if (hit) return Promise.resolve(hit.user);
     return this.#encodeNow(ready, matrix, history, weights).then((user) => {
-      this.#lastUser = { matrix, weights, history, user };
+      this.#lastUsers = [{ matrix, weights, history, user }, ...this.#lastUsers.slice(0, 1)];
       return user;
     });
   }
@@ -568,4 +579,9 @@ function sameHistory(a: readonly HistoryEvent[], b: readonly HistoryEvent[]): bo
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]!.row !== b[i]!.row || a[i]!.type !== b[i]!.type) return false;
   return true;
+}
+
+// TEMP cold-start profile
+function __cold(what: string): void {
+  console.log(`[cold] ${(performance.timeOrigin + performance.now()).toFixed(1)} worker ${what}`);
 }

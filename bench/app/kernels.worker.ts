@@ -123,6 +123,11 @@ function once(kernel: Kernel): number {
 }
 
 const api = {
+  /** Gives back what it gets: a round trip through comlink with a payload, nothing else (bench/app/main.ts). */
+  echo<T>(payload: T): T {
+    return payload;
+  },
+
   /** Downloads and parses the LSIM file; dequantizes it to float32 once for the brute-force scan. */
   async load(url: string): Promise<{ rows: number; dim: number; bytes: number; scorer: Scorer['kind'] }> {
     const response = await fetch(url);

@@ -22,7 +22,7 @@ export interface RecommendRun {
   source: string;
   historyUsed: number;
   /** The reference kernels over the same matrix, interleaved with the calls. */
-  kernels?: { rows: number; dim: number; bytes: number; scorer: 'wasm-simd' | 'js'; sameTop10: number; timings: KernelTiming[] };
+  kernels?: { rows: number; dim: number; bytes: number; scorer: 'wasm-simd' | 'js'; sameTop10: number; timings: KernelTiming[]; echo: number[] };
 }
 
 export interface SearchRun {
@@ -170,7 +170,17 @@ const bench = {
         rttTracked.push(performance.now() - t0);
         workerTracked.push(res.elapsedMs);
       }
-      const kernels = k && shape ? { ...shape, sameTop10: (await k.agree()).sameTop10, timings: [...timings.values()] } : undefined;
+      // The same answer sent to a worker and back through comlink: the round trip's floor for this payload.
+      const echo: number[] = [];
+      if (k && last) {
+        for (let i = 0; i < 10; i++) await k.echo(last);
+        for (let i = 0; i < Math.min(o.n, 100); i++) {
+          const t0 = performance.now();
+          await k.echo(last);
+          echo.push(performance.now() - t0);
+        }
+      }
+      const kernels = k && shape ? { ...shape, sameTop10: (await k.agree()).sameTop10, timings: [...timings.values()], echo } : undefined;
       return { backend: r.backend, items: r.model.items, initMs, rtt, worker, rttTracked, workerTracked, source: last?.source ?? '', historyUsed: last?.historyUsed ?? 0, ...(kernels ? { kernels } : {}) };
     } finally {
       r.dispose();

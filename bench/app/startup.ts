@@ -53,6 +53,7 @@ const progress: StartupResult['progress'] = [];
 
 async function main(): Promise<void> {
   const scriptStart = performance.now();
+  console.log(`[cold] ${performance.timeOrigin.toFixed(1)} page timeOrigin`);
   const r = await createRecommender({
     model,
     storageName: 'bench-startup',

@@ -38,8 +38,11 @@ test('no history gives popular items; views of one kind of product turn them per
       // Find nail products in the catalog through the popular list's neighbours: track the seed items.
       for (const itemId of seeds) await r.track({ type: 'view', itemId });
       const after = await r.recommend({ k: 10 });
+      const again = await r.recommend({ k: 10 }); // same history: the engine reuses the user vector
+      await r.track({ type: 'view', itemId: seeds[0]! }); // a new history: encoded again
+      const more = await r.recommend({ k: 10 });
       r.dispose();
-      return { before, after };
+      return { before, after, again, more };
     },
     { model: MODEL, seeds: NAILS },
   );
@@ -48,6 +51,9 @@ test('no history gives popular items; views of one kind of product turn them per
   expect(out.after.source).toBe('personal');
   expect(out.after.historyUsed).toBe(2);
   expect(out.after.items.map((i) => i.id)).not.toEqual(out.before.items.map((i) => i.id));
+  expect(out.again.items).toEqual(out.after.items);
+  expect(out.more.historyUsed).toBe(3);
+  expect(out.more.items.map((i) => i.score)).not.toEqual(out.after.items.map((i) => i.score));
   const nail = (t: string): boolean => /nail|lacquer|polish|manicure|cuticle/i.test(t);
   const onTopicAfter = out.after.items.filter((i) => nail(i.title)).length;
   const onTopicBefore = out.before.items.filter((i) => nail(i.title)).length;
