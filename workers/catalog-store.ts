@@ -31,17 +31,26 @@ export class AddedItemStore {
    * before this store existed: start-up never fails for it.
    */
   static async open(name: string, model: string): Promise<AddedItemStore> {
-    if (typeof indexedDB === 'undefined') return new AddedItemStore(undefined, model);
-    try {
-      const db = await openDB<CatalogSchema>(name, VERSION, {
-        upgrade(database) {
-          database.createObjectStore('added', { keyPath: ['model', 'seq'] });
-        },
-      });
-      return new AddedItemStore(db, model);
-    } catch {
-      return new AddedItemStore(undefined, model);
-    }
+    return AddedItemStore.opening(name).store(model);
+  }
+
+  /**
+   * Starts opening the database now (a first visit creates it: tens of ms that can overlap the model download);
+   * `store(model)` gives the store once the model is known, `abandon()` closes it when start-up fails.
+   */
+  static opening(name: string): { store(model: string): Promise<AddedItemStore>; abandon(): void } {
+    const db: Promise<IDBPDatabase<CatalogSchema> | undefined> =
+      typeof indexedDB === 'undefined'
+        ? Promise.resolve(undefined)
+        : openDB<CatalogSchema>(name, VERSION, {
+            upgrade(database) {
+              database.createObjectStore('added', { keyPath: ['model', 'seq'] });
+            },
+          }).catch(() => undefined);
+    return {
+      store: async (model) => new AddedItemStore(await db, model),
+      abandon: () => void db.then((d) => d?.close()),
+    };
   }
 
   /** The stored products of this model, in the order they were added ([] when they cannot be read). */

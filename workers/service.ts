@@ -132,7 +132,7 @@ export class RecommenderService implements EngineApi {
       // Held until this worker dies; the client waits on it to learn of our death.
       void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
     }
-    const offline = await offlineAssets(config);
+    const offline = offlineAssets(config);
     __cold('offlineAssets');
     const fetch = offline.fetch;
     // The history opens while the model files download (IndexedDB's first open is tens of ms on a first visit).
@@ -143,6 +143,7 @@ export class RecommenderService implements EngineApi {
       onChange: (storage) => void Promise.resolve(onEngineEvent?.({ type: 'storage', storage })).catch(() => undefined),
     });
     historyOpening.catch(() => undefined); // met again below, after the model
+    const addedOpening = AddedItemStore.opening(`${config.storageName}-catalog`); // products added by catalog.add()
     // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
     // one with LoRA inputs only when an adapter channel may bring LoRA
     let model: Awaited<ReturnType<typeof loadModel>>;
@@ -150,6 +151,7 @@ export class RecommenderService implements EngineApi {
       model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined });
     } catch (error) {
       void historyOpening.then((h) => h.history.close(), () => undefined);
+      addedOpening.abandon();
       throw error;
     }
     const { manifest, matrix } = model;
@@ -182,7 +184,7 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.A`] = { data: new Float32Array(rank * t.in), dims: [rank, t.in] };
       loraFeeds[`lora.${t.name}.B`] = { data: new Float32Array(t.out * rank), dims: [t.out, rank] };
     }
-    const addedStore = await AddedItemStore.open(`${config.storageName}-catalog`, `${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
+    const addedStore = await addedOpening.store(`${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
     view.add(await addedStore.load());
     __cold('addedStore');
     const adapters = config.adapters

@@ -38,27 +38,38 @@ export function sameVersion(a: Headers, b: Headers): boolean {
  * an answer whose ETag (or Last-Modified and length) matches the kept copy is not written again.
  * `pending` settles once the copies started so far are written (those whose URL `only` accepts, when given).
  */
-export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(only?: (url: string) => boolean): Promise<void> } {
+export function offlineFetch(base: Fetch, cache: Cache | Promise<Cache | undefined>): Fetch & { pending(only?: (url: string) => boolean): Promise<void> } {
   const writes = new Map<Promise<unknown>, string>();
+  // The cache may still be opening (a first visit creates it on disk): the network request does not wait for it.
+  const opened = Promise.resolve(cache).catch(() => undefined);
+  // (after a write of the same URL still under way, so a file fetched twice is written once)
+  const match = (url: string): Promise<Response | undefined> => {
+    const inFlight = [...writes].filter(([, u]) => u === url).map(([w]) => w);
+    return Promise.all([opened, ...inFlight]).then(([c]) => (c as Cache | undefined)?.match(url)).catch(() => undefined);
+  };
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = urlOf(input);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    // The kept copy is looked up while the network answers: both are needed, neither waits for the other.
+    const keptCopy = method === 'GET' ? match(url) : Promise.resolve(undefined);
     let response: Response;
     try {
       response = await base(input, init);
     } catch (error) {
       if (init?.signal?.aborted || method !== 'GET') throw error;
-      const copy = await cache.match(url).catch(() => undefined);
+      const copy = await keptCopy;
       if (copy) return copy;
       throw error;
     }
     const type = response.headers.get('content-type') ?? '';
     if (method === 'GET' && response.status === 200 && !type.includes('text/html')) {
-      // A copy of this very version (same ETag, or same Last-Modified and length) is already kept: leave it, and
-      // leave the response untouched (no tee of its body, no rewrite of megabytes on every visit).
-      const kept = await cache.match(url).catch(() => undefined);
-      if (kept && sameVersion(kept.headers, response.headers)) return response;
-      const write = cache.put(url, response.clone()).catch(() => undefined);
+      // The body is teed now (the caller reads it at once); the copy is written once the cache is open, unless a
+      // copy of this very version (same ETag, or same Last-Modified and length) is already kept: then the tee's
+      // second branch is cancelled (no rewrite of megabytes on every visit).
+      const copy = response.clone();
+      const write = Promise.all([opened, keptCopy])
+        .then(([c, kept]) => (c && !(kept && sameVersion(kept.headers, response.headers)) ? c.put(url, copy) : copy.body?.cancel()))
+        .catch(() => undefined);
       writes.set(write, url);
       void write.finally(() => writes.delete(write));
     }
@@ -74,7 +85,7 @@ export function offlineFetch(base: Fetch, cache: Cache): Fetch & { pending(only?
  * the global `fetch`) through {@link offlineFetch}. Call once, at start-up, inside the worker. The result's
  * `pending` settles once the copies of the `.wasm` files started so far are written.
  */
-export function cacheWasmDownloads(cache: Cache): { pending(): Promise<void> } {
+export function cacheWasmDownloads(cache: Cache | Promise<Cache | undefined>): { pending(): Promise<void> } {
   const original = globalThis.fetch.bind(globalThis);
   const cached = offlineFetch(original, cache);
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>

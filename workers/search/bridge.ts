@@ -34,11 +34,11 @@ export interface OfflineAssets {
  * With `search.offlineCache` on (the default) and Cache Storage available: a fetch that keeps copies of model
  * files and answers from them offline, also for onnxruntime's `.wasm`. Without it, the plain fetch.
  */
-export async function offlineAssets(config: EngineConfig): Promise<OfflineAssets> {
-  const none: OfflineAssets = { written: async () => undefined };
-  if (config.search?.offlineCache === false) return none;
-  const cache = await openAssetCache();
-  if (!cache) return none;
+export function offlineAssets(config: EngineConfig): OfflineAssets {
+  if (config.search?.offlineCache === false || typeof caches === 'undefined') return { written: async () => undefined };
+  // Not awaited: the downloads start at once, the copies are written once the cache is open (a first visit creates
+  // it on disk); where it will not open, they are plain fetches.
+  const cache = openAssetCache();
   const wasm = cacheWasmDownloads(cache);
   const files = offlineFetch(globalThis.fetch, cache);
   return { fetch: files, written: async (only) => void (await Promise.all([wasm.pending(), files.pending(only)])) };

@@ -88,6 +88,24 @@ describe('offlineFetch', () => {
     expect(puts).toBe(2);
   });
 
+  it('a cache still opening does not hold the download: the copy is written once it opens; one that never opens, none', async () => {
+    const cache = memoryCache();
+    let open!: (c: Cache) => void;
+    const opening = new Promise<Cache>((resolve) => (open = resolve));
+    const f = offlineFetch((async () => new Response('bytes')) as unknown as typeof fetch, opening);
+    expect(await (await f('https://s/m/items.lsim')).text()).toBe('bytes'); // answered while the cache is not open
+    let settled = false;
+    const pending = f.pending().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(settled).toBe(false);
+    open(cache);
+    await pending;
+    expect(await cache.keys()).toEqual(['https://s/m/items.lsim']);
+    const none = offlineFetch((async () => new Response('x')) as unknown as typeof fetch, Promise.reject(new Error('no Cache Storage')));
+    expect(await (await none('https://s/m/a')).text()).toBe('x');
+    await none.pending(); // settles, writes nothing
+  });
+
   it('sameVersion: ETags decide when present; otherwise Last-Modified and length together', () => {
     const h = (o: Record<string, string>): Headers => new Headers(o);
     expect(sameVersion(h({ etag: '"a"' }), h({ etag: '"a"' }))).toBe(true);
