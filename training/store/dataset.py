@@ -22,7 +22,7 @@ from .catalog import DEFAULT_TEXT_FIELDS, Catalog, read_catalog
 from .errors import InputError, Problems
 from .events import EVENT_TYPES, read_events
 from .memory import peak_rss_mib
-from .recipe import DEFAULT_TYPE_WEIGHTS, Recipe, derive
+from .recipe import DEFAULT_TYPE_WEIGHTS, Recipe, derive, repeat_share
 from .sequences import Ragged, Sequences, build_sequences, lengths_summary
 from .split import eval_rows, make_split
 
@@ -63,7 +63,8 @@ def prepare(opt: PrepareOptions) -> dict:
     t_len = split.train_ends - split.train_starts
     n_trained = int(len(np.unique(Ragged(seqs.items, split.train_starts, split.train_ends).concat())))
     recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), n_trained, len(catalog),
-                    [1.0] * 4 if opt.ignore_types else opt.type_weights)
+                    [1.0] * 4 if opt.ignore_types else opt.type_weights,
+                    repeat_share(seqs.items, split.train_starts, split.train_ends))
     os.makedirs(opt.out, exist_ok=True)
     seqs.save(os.path.join(opt.out, "sequences.npz"))
     _save_catalog(catalog, opt.out)

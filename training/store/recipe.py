@@ -10,11 +10,19 @@ log, Amazon Beauty and MovieLens-1M all go through the same command with no per-
 | training history | each user's most recent ``20 * max_len`` steps (older ones counted in the report) | all | all |
 | validation users | all, or a seeded sample of 25,000 (selection only) | all | all |
 | test users | all, or a seeded sample of 50,000 | all | all |
+| ``mask_history`` | on when under 10 % of training targets repeat an item earlier in their user's training history | on | on |
 
 Fixed for all data: 2 pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, full-softmax
 cross-entropy over every catalog item (cold ones included, as negatives), event types as encoder input with every
 target weighted 1 (``--type-weights`` can weight carts and purchases up: on the multi-behaviour study log that lost
-to unit weights on validation and test, EVAL.md), and the budget schedule of ``schedule.py``. Only the time budget is the
+to unit weights on validation and test, EVAL.md), and the budget schedule of ``schedule.py``.
+
+``mask_history``: at each position the items already in the sequence are not softmax negatives (except the target
+itself). The engine leaves a shopper's own items out of a shelf by default (``omit: 'history'``), and where repeats
+are rare a seen item is almost never the next one either, so pushing seen items down teaches the model nothing it
+will use; the gradient goes to the unseen items instead. Where repeats are common (groceries, consumables) the seen
+items stay negatives, as a store serving repeats with ``omit: 'purchased'`` or ``'none'`` needs (EVAL.md, "Accuracy
+targets"). Only the time budget is the
 user's to set (``--time-budget-min``, default 20).
 """
 from __future__ import annotations
@@ -31,6 +39,7 @@ DEFAULT_TYPE_WEIGHTS = (1.0, 1.0, 1.0, 1.0)  # view, click, add_to_cart, purchas
 VALID_CAP = 25_000
 TEST_CAP = 50_000
 HISTORY_CAP_FACTOR = 20
+REPEAT_MASK_MAX = 0.1  # mask_history while fewer training targets than this repeat an earlier item of their user
 
 
 @dataclass
@@ -72,10 +81,24 @@ def choose_dropout(targets_per_item: float) -> float:
     return round((0.5 - 0.3 * t) * 20) / 20
 
 
+def repeat_share(items: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> float:
+    """Share of the target positions (every step after a row's first) whose item occurs earlier in the same row:
+    rows ``items[starts[i]:ends[i]]``, one per user."""
+    lengths = np.maximum(np.asarray(ends) - np.asarray(starts), 0)
+    targets = int(np.maximum(lengths - 1, 0).sum())
+    if targets == 0:
+        return 0.0
+    flat = np.concatenate([items[a:b] for a, b in zip(starts, ends) if b > a]).astype(np.int64)
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    keys = row * (int(flat.max()) + 1) + flat
+    return (len(keys) - len(np.unique(keys))) / targets
+
+
 def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_items: int = 0,
-           type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS) -> Recipe:
+           type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS, repeats: float = 0.0) -> Recipe:
     """``step_counts``: steps per user (whole sequences); ``train_targets``: target positions in the training split;
-    ``trained_items``: items with at least one training step; ``num_items``: catalog size (softmax width)."""
+    ``trained_items``: items with at least one training step; ``num_items``: catalog size (softmax width);
+    ``repeats``: ``repeat_share`` of the training split."""
     max_len = choose_max_len(step_counts)
     dim = 64 if train_targets >= 20_000 else 32
     per_item = train_targets / max(trained_items, 1)
@@ -89,6 +112,9 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
         "dim": f"{train_targets:,} training target positions -> {dim}",
         "dropout": f"{per_item:.1f} training targets per trained item -> {dropout}",
         "batch_size": f"max_len {max_len}, {max(num_items, trained_items):,} items -> {batch}",
+        "mask_history": f"{100 * repeats:.1f} % of training targets repeat an earlier item -> "
+                        f"{'on' if repeats < REPEAT_MASK_MAX else 'off'}",
     }
     return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
-                  history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights), why=why)
+                  history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights),
+                  mask_history=repeats < REPEAT_MASK_MAX, why=why)

@@ -90,8 +90,9 @@ def _problems(m: dict) -> List[str]:
 def _training(m: dict) -> List[str]:
     t, r = m["train"], m["prepared"]["recipe"]
     out = ["## Recipe (derived from the data; training/store/recipe.py)", "", "| setting | value | why |", "|---|---|---|"]
-    for k in ("max_len", "dim", "dropout", "batch_size"):
-        out.append(f"| {k} | {r[k]} | {r['why'].get(k, '')} |")
+    for k in ("max_len", "dim", "dropout", "batch_size", "mask_history"):
+        if k in r:  # (runs before mask_history have no such key)
+            out.append(f"| {k} | {r[k]} | {r['why'].get(k, '')} |")
     out += [f"| fixed | {r['blocks']} blocks, {r['heads']} head, lr {r['lr']}, text table {r['text_dim']} | "
             "same for all data |",
             f"| target weights | view {r['type_weights'][0]}, click {r['type_weights'][1]}, add_to_cart "

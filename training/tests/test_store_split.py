@@ -85,6 +85,19 @@ def test_recipe_rules_reproduce_the_benchmark_settings():
     assert (tiny.max_len, tiny.dim, tiny.dropout) == (100, 32, 0.5)
     assert rec.choose_dropout(63) == 0.35 and ml1m.history_cap == 4000
     assert rec.derive(np.full(500_000, 9), 8_000_000, 98_000, 100_000).batch_size == 32  # 100k-item softmax
+    # seen items stay negatives only where repeats are common (the benchmarks have none)
+    assert beauty.mask_history and ml1m.mask_history
+    assert not rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, repeats=0.3).mask_history
+
+
+def test_repeat_share_counts_later_occurrences_within_each_user():
+    items = np.array([1, 2, 1, 3, 9, 9, 4, 5, 6, 7], np.int32)
+    # user 0: 1 2 1 3 (one repeat); user 1: 9 9 4 (one repeat); user 2: 5 6 (none); 7 is outside every row
+    starts, ends = np.array([0, 4, 7]), np.array([4, 7, 9])
+    assert rec.repeat_share(items, starts, ends) == pytest.approx(2 / (3 + 2 + 1))
+    assert rec.repeat_share(items, np.array([0, 3]), np.array([1, 3])) == 0.0  # no targets
+    # the same item in two users is not a repeat
+    assert rec.repeat_share(np.array([4, 5, 4, 5]), np.array([0, 2]), np.array([2, 4])) == 0.0
 
 
 def test_budget_schedule():
