@@ -64,7 +64,7 @@ def prepare(opt: PrepareOptions) -> dict:
     n_trained = int(len(np.unique(Ragged(seqs.items, split.train_starts, split.train_ends).concat())))
     recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), n_trained, len(catalog),
                     [1.0] * 4 if opt.ignore_types else opt.type_weights,
-                    repeat_share(seqs.items, split.train_starts, split.train_ends))
+                    repeat_share(seqs.items, split.train_starts, split.train_ends), t_len)
     os.makedirs(opt.out, exist_ok=True)
     seqs.save(os.path.join(opt.out, "sequences.npz"))
     _save_catalog(catalog, opt.out)

@@ -77,17 +77,19 @@ def test_windows_match_train_make_examples():
 
 
 def test_recipe_rules_reproduce_the_benchmark_settings():
-    beauty = rec.derive(np.full(22363, 8), 131_413, 12_068, 12_101)  # Beauty: short histories, ~11 targets per item
-    ml1m = rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416)  # ML-1M: long histories, ~286 targets per item
+    beauty = rec.derive(np.full(22363, 8), 131_413, 12_068, 12_101, train_lengths=np.full(22363, 6))  # short histories, ~11 targets per item
+    ml1m = rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, train_lengths=np.full(6040, 162))  # long ones, ~286 per item
     assert (beauty.max_len, beauty.dim, beauty.dropout, beauty.batch_size) == (50, 64, 0.5, 128)
     assert (ml1m.max_len, ml1m.dim, ml1m.dropout, ml1m.batch_size) == (200, 64, 0.2, 64)
     tiny = rec.derive(np.full(30, 70), 900, 50)
     assert (tiny.max_len, tiny.dim, tiny.dropout) == (100, 32, 0.5)
     assert rec.choose_dropout(63) == 0.35 and ml1m.history_cap == 4000
     assert rec.derive(np.full(500_000, 9), 8_000_000, 98_000, 100_000).batch_size == 32  # 100k-item softmax
-    # seen items stay negatives only where repeats are common (the benchmarks have none)
-    assert beauty.mask_history and ml1m.mask_history
-    assert not rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, repeats=0.3).mask_history
+    # seen items leave the negatives where a history covers a sizeable share of the catalog and repeats are rare
+    assert ml1m.mask_history and not beauty.mask_history
+    assert rec.seen_share(np.full(6040, 162), 200, 3_416) == pytest.approx(81 / 3_416)
+    assert rec.seen_share(np.array([301]), 200, 100) == pytest.approx((200 * 201 / 2 + 100 * 200) / 300 / 100)
+    assert not rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, repeats=0.3, train_lengths=np.full(6040, 162)).mask_history
 
 
 def test_repeat_share_counts_later_occurrences_within_each_user():
