@@ -15,14 +15,28 @@ interface CatalogSchema extends DBSchema {
 
 const VERSION = 1;
 
+type Database = IDBPDatabase<CatalogSchema>;
+
+function openDatabase(name: string): Promise<Database | undefined> {
+  return openDB<CatalogSchema>(name, VERSION, {
+    upgrade(database) {
+      database.createObjectStore('added', { keyPath: ['model', 'seq'] });
+    },
+  }).catch(() => undefined);
+}
+
 export class AddedItemStore {
-  readonly #db: IDBPDatabase<CatalogSchema> | undefined;
+  #db: Database | undefined;
+  /** Set while the database does not exist yet: the first `save` creates it (a first visit creates none). */
+  #create: (() => Promise<Database | undefined>) | undefined;
+  #creating: Promise<Database | undefined> | undefined;
   readonly #model: string;
   #next = 0;
 
-  private constructor(db: IDBPDatabase<CatalogSchema> | undefined, model: string) {
+  private constructor(db: Database | undefined, model: string, create?: () => Promise<Database | undefined>) {
     this.#db = db;
     this.#model = model;
+    this.#create = create;
   }
 
   /**
@@ -35,21 +49,26 @@ export class AddedItemStore {
   }
 
   /**
-   * Starts opening the database now (a first visit creates it: tens of ms that can overlap the model download);
-   * `store(model)` gives the store once the model is known, `abandon()` closes it when start-up fails.
+   * Starts opening the database now, so that it overlaps the model download; `store(model)` gives the store once
+   * the model is known, `abandon()` closes it when start-up fails. A database that does not exist yet (no product
+   * was ever added: `indexedDB.databases()` does not list it) is not created here: a first visit's start-up does
+   * not wait for it, and the first `save` creates it.
    */
   static opening(name: string): { store(model: string): Promise<AddedItemStore>; abandon(): void } {
-    const db: Promise<IDBPDatabase<CatalogSchema> | undefined> =
+    const exists: Promise<boolean> =
       typeof indexedDB === 'undefined'
-        ? Promise.resolve(undefined)
-        : openDB<CatalogSchema>(name, VERSION, {
-            upgrade(database) {
-              database.createObjectStore('added', { keyPath: ['model', 'seq'] });
-            },
-          }).catch(() => undefined);
+        ? Promise.resolve(false)
+        : typeof indexedDB.databases === 'function'
+          ? indexedDB.databases().then((list) => list.some((d) => d.name === name), () => true)
+          : Promise.resolve(true);
+    const db: Promise<Database | 'later' | undefined> =
+      typeof indexedDB === 'undefined' ? Promise.resolve(undefined) : exists.then<Database | 'later' | undefined>((yes) => (yes ? openDatabase(name) : 'later'));
     return {
-      store: async (model) => new AddedItemStore(await db, model),
-      abandon: () => void db.then((d) => d?.close()),
+      store: async (model) => {
+        const opened = await db;
+        return opened === 'later' ? new AddedItemStore(undefined, model, () => openDatabase(name)) : new AddedItemStore(opened, model);
+      },
+      abandon: () => void db.then((d) => d !== 'later' && d?.close()),
     };
   }
 
@@ -67,13 +86,16 @@ export class AddedItemStore {
 
   /** Stores `items` in one transaction (all or none). @throws LocalshelfError `STORAGE`, `QUOTA_EXCEEDED` */
   async save(items: readonly AddedItem[]): Promise<void> {
-    if (!this.#db || items.length === 0) return;
+    if (items.length === 0) return;
+    // Keys taken before any await, so concurrent saves never share one (a failed save leaves a gap: harmless).
+    let seq = this.#next;
+    this.#next += items.length;
+    if (!this.#db && this.#create) this.#db = await (this.#creating ??= this.#create()); // (created once)
+    if (!this.#db) return;
     try {
       const tx = this.#db.transaction('added', 'readwrite', { durability: 'strict' });
-      let seq = this.#next;
       for (const it of items) void tx.store.put({ model: this.#model, seq: seq++, entry: it.entry, q: it.q, scale: it.scale });
       await tx.done;
-      this.#next = seq;
     } catch (cause) {
       if (cause instanceof LocalshelfError) throw cause;
       throw storageError('could not store the added products', cause);

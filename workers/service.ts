@@ -127,13 +127,11 @@ export class RecommenderService implements EngineApi {
     onEngineEvent?: (event: EngineEvent) => void,
   ): Promise<ReadyInfo> {
     if (this.#ready) throw new LocalshelfError('INVALID_ARGUMENT', 'the engine is already initialised');
-    __cold('init');
     if (config.lifeLock && globalThis.navigator?.locks) {
       // Held until this worker dies; the client waits on it to learn of our death.
       void navigator.locks.request(config.lifeLock, () => new Promise<never>(() => undefined));
     }
     const offline = offlineAssets(config);
-    __cold('offlineAssets');
     const fetch = offline.fetch;
     // The history opens while the model files download (IndexedDB's first open is tens of ms on a first visit).
     const historyOpening = openHistory({
@@ -143,37 +141,55 @@ export class RecommenderService implements EngineApi {
       onChange: (storage) => void Promise.resolve(onEngineEvent?.({ type: 'storage', storage })).catch(() => undefined),
     });
     historyOpening.catch(() => undefined); // met again below, after the model
-    const addedOpening = AddedItemStore.opening(`${config.storageName}-catalog`); // products added by catalog.add()
+    const addedOpening = AddedItemStore.opening(`${config.storageName}-catalog`);
     // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
     // one with LoRA inputs only when an adapter channel may bring LoRA
+    // The library's own encoder is built from the LoRA-free graph as soon as that file is in, while the item matrix
+    // and the catalog still download (where it will run: not on a WebGPU or onnxruntime request).
+    let early: { bytes: Uint8Array; encoder?: SasrecEncoder } | undefined;
+    const onEncoder =
+      config.runtime !== 'onnxruntime' && config.backend !== 'webgpu'
+        ? (bytes: Uint8Array, takesLora: boolean) => {
+            if (takesLora) return;
+            early = { bytes };
+            try {
+              early.encoder = SasrecEncoder.fromOnnx(bytes);
+            } catch {
+              // built (and refused with its reason) again below, where the fallback decides
+            }
+          }
+        : undefined;
     let model: Awaited<ReturnType<typeof loadModel>>;
     try {
-      model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined });
+      model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined, ...(onEncoder ? { onEncoder } : {}) });
     } catch (error) {
       void historyOpening.then((h) => h.history.close(), () => undefined);
       addedOpening.abandon();
       throw error;
     }
     const { manifest, matrix } = model;
-    __cold('loadModel');
     const view = new CatalogView(model.catalog, matrix);
     const catalog = view.current.catalog;
     // The text-model downloads start here: they need neither onnxruntime nor the history.
     const searchStart = startSearch({ config, manifest, catalog, matrix, fetch, onProgress });
     const runtimeOptions = { wasmPaths: config.wasmPaths, threads: config.threads, ...(this.#webgpu ? { webgpu: this.#webgpu } : {}) };
-    const [encoder, openedHistory] = await Promise.all([
+    // products added by catalog.add(), kept per base model: read while the encoder and the history open
+    const addedReading = addedOpening
+      .store(`${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`)
+      .then(async (added) => ({ added, items: await added.load() }));
+    const [encoder, openedHistory, { added: addedStore, items: addedItems }] = await Promise.all([
       // the library's own encoder runs the LoRA-free graph; the one with LoRA inputs is onnxruntime's
       openEncoder({
         preference: config.backend,
         runtime: model.encoderTakesLora ? 'onnxruntime' : config.runtime,
         model: model.encoderBytes,
-        own: () => SasrecEncoder.fromOnnx(model.encoderBytes),
+        own: () => (early?.bytes === model.encoderBytes && early.encoder ? early.encoder : SasrecEncoder.fromOnnx(model.encoderBytes)),
         ...runtimeOptions,
       }),
       historyOpening,
+      addedReading,
     ]);
     const store = openedHistory.history;
-    __cold('encoder+history');
     const profile = new ShopperProfile(manifest.maxLen);
     profile.add(openedHistory.events);
     const peers = new HistoryPeers(config.storageName, { added: (events) => profile.add(events), cleared: () => profile.clear() });
@@ -184,9 +200,7 @@ export class RecommenderService implements EngineApi {
       loraFeeds[`lora.${t.name}.A`] = { data: new Float32Array(rank * t.in), dims: [rank, t.in] };
       loraFeeds[`lora.${t.name}.B`] = { data: new Float32Array(t.out * rank), dims: [t.out, rank] };
     }
-    const addedStore = await addedOpening.store(`${model.encoderSha256}:${manifest.sha256['items.lsim'] ?? ''}`);
-    view.add(await addedStore.load());
-    __cold('addedStore');
+    view.add(addedItems);
     const adapters = config.adapters
       ? await AdapterHost.start<Feed>({
           channel: config.adapters,
@@ -209,14 +223,14 @@ export class RecommenderService implements EngineApi {
     // still has them next time. With onnxruntime, search's text-model files come in while it starts, and are waited
     // for too; the library's own encoder needs no start, so 'ready' does not wait for them (they go on downloading,
     // unreported: no progress report comes after 'ready'; search's build awaits them and their copies).
-    __cold('adapters');
-    if (!encoder.own) await searchStart.downloads;
-    await offline.written(encoder.own ? (url) => !searchStart.fetchesAhead(url) : undefined);
-    __cold('offline.written');
     const baseWeights: AdapterWeights<Feed> = { feeds: loraFeeds, lora: false };
     const weights = adapters?.weights ?? baseWeights;
+    // (a channel swap meanwhile is picked up by the first call: #current compares the weights)
     const first = current(view.setUpdate(weights.items, weights.bias), weights);
     const { snapshot, scorer } = first;
+    void snapshot.catalog.byPopularity; // sorted while the copies are written: a new shopper's first shelf needs it
+    if (!encoder.own) await searchStart.downloads;
+    await offline.written(encoder.own ? (url) => !searchStart.fetchesAhead(url) : undefined);
     let runtime: Promise<{ ort: Ort }> | undefined;
     const ready: Omit<Ready, 'info'> = {
       manifest,
@@ -253,7 +267,6 @@ export class RecommenderService implements EngineApi {
     this.#ready = { ...ready, info };
     if (opened?.device) this.#watchDevice(opened.device, model.encoderBytes, onEngineEvent);
     searchStart.quiet();
-    __cold('ready');
     onProgress?.({ status: 'ready', backend: encoder.info.name });
     // Build search when the worker is free: after the first recommendation, at the first search call, or soon.
     setTimeout(() => this.#warmSearch(), SEARCH_WARM_DELAY_MS);
@@ -581,9 +594,4 @@ function sameHistory(a: readonly HistoryEvent[], b: readonly HistoryEvent[]): bo
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]!.row !== b[i]!.row || a[i]!.type !== b[i]!.type) return false;
   return true;
-}
-
-// TEMP cold-start profile
-function __cold(what: string): void {
-  console.log(`[cold] ${(performance.timeOrigin + performance.now()).toFixed(1)} worker ${what}`);
 }

@@ -53,7 +53,6 @@ const progress: StartupResult['progress'] = [];
 
 async function main(): Promise<void> {
   const scriptStart = performance.now();
-  console.log(`[cold] ${performance.timeOrigin.toFixed(1)} page timeOrigin`);
   const r = await createRecommender({
     model,
     storageName: 'bench-startup',

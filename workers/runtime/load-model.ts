@@ -76,6 +76,11 @@ export interface LoadModelOptions {
    * is false, the encoder with LoRA inputs is not downloaded at all. @defaultValue `true`
    */
   withLora?: boolean;
+  /**
+   * Called with the encoder graph the engine will run (the LoRA-free one where the folder has it) as soon as its
+   * bytes are in and verified, before the other files are: a caller can start building the encoder meanwhile.
+   */
+  onEncoder?: (bytes: Uint8Array, takesLora: boolean) => void;
 }
 
 function corrupt(message: string, cause?: unknown): LocalshelfError {
@@ -153,14 +158,21 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const base = typeof manifest.files.encoderBase === 'string' ? manifest.files.encoderBase : undefined;
   if (base !== undefined && !manifest.sha256[base]) throw corrupt(`manifest.json has no sha256 for ${base}`);
   const full = base === undefined || options.withLora !== false;
-  const [fullBytes, itemBytes, catalogBytes, baseBytes] = await Promise.all([
-    full ? get(manifest.files.encoder, url('encoder'), encoderSha256) : undefined,
-    get(manifest.files.items, url('items'), manifest.sha256[manifest.files.items]),
+  const early = (takesLora: boolean) => (bytes: Uint8Array | undefined) => {
+    if (bytes) options.onEncoder?.(bytes, takesLora);
+    return bytes;
+  };
+  // Each file is parsed (or handed on) as it arrives, while the others still download.
+  const [fullBytes, matrix, catalogBytes, baseBytes] = await Promise.all([
+    full ? get(manifest.files.encoder, url('encoder'), encoderSha256).then(base === undefined ? early(true) : (b) => b) : undefined,
+    get(manifest.files.items, url('items'), manifest.sha256[manifest.files.items]).then((bytes) => {
+      const m = parseItemMatrix(bytes);
+      if (m.dim !== manifest.dim) throw corrupt(`item matrix dim ${m.dim} differs from manifest dim ${manifest.dim}`);
+      return m;
+    }),
     get(manifest.files.catalog, url('catalog'), manifest.sha256[manifest.files.catalog]),
-    base !== undefined ? get(base, new URL(base, options.manifestUrl).href, manifest.sha256[base]) : undefined,
+    base !== undefined ? get(base, new URL(base, options.manifestUrl).href, manifest.sha256[base]).then(early(false)) : undefined,
   ]);
-  const matrix = parseItemMatrix(itemBytes);
-  if (matrix.dim !== manifest.dim) throw corrupt(`item matrix dim ${matrix.dim} differs from manifest dim ${manifest.dim}`);
   const catalog = parseCatalog(catalogBytes, manifest.files.catalog, matrix.rows);
   const encoders = baseBytes
     ? { encoderBytes: baseBytes, encoderTakesLora: false, ...(fullBytes ? { loraEncoderBytes: fullBytes } : {}) }

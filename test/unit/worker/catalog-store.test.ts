@@ -23,4 +23,16 @@ describe('AddedItemStore', () => {
     const other = await AddedItemStore.open('unit-catalog', 'model-b');
     expect(await other.load()).toEqual([]);
   });
+
+  it('a database nobody created yet is not created by opening; the first save creates it, once for concurrent saves', async () => {
+    const exists = async () => (await indexedDB.databases()).some((d) => d.name === 'unit-lazy');
+    const store = await AddedItemStore.open('unit-lazy', 'model-a');
+    expect(await store.load()).toEqual([]);
+    expect(await exists()).toBe(false);
+    await Promise.all([store.save([item('p1', [1, 0, 0, 0])]), store.save([item('p2', [0, 1, 0, 0])])]);
+    expect(await exists()).toBe(true);
+    store.close();
+    const again = await AddedItemStore.open('unit-lazy', 'model-a');
+    expect((await again.load()).map((g) => g.entry.id).sort()).toEqual(['p1', 'p2']);
+  });
 });
