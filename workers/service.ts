@@ -329,8 +329,9 @@ export class RecommenderService implements EngineApi {
     const rules = this.#shelves.rules(snap.catalog, request);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
+    let mask: Uint8Array | undefined;
     try {
-      const mask = this.#shelves.exclusionMask(src, checked);
+      mask = this.#shelves.exclusionMask(src, checked);
       const history: HistoryEvent[] = [];
       for (const e of ready.profile.recent) {
         const row = snap.catalog.row(e.itemId);
@@ -355,6 +356,7 @@ export class RecommenderService implements EngineApi {
       return { items, source: 'personal', historyUsed: used.length, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
+      if (mask) this.#shelves.release(mask);
       // After this answer is posted (a macrotask later), the worker is free: build search then.
       if (!this.#search) setTimeout(() => this.#warmSearch(), 0);
     }
@@ -376,8 +378,9 @@ export class RecommenderService implements EngineApi {
     if (row === undefined || snap.removed?.[row]) throw new LocalshelfError('UNKNOWN_ITEM', `related(): the catalog has no item ${describeValue(itemId)}`);
     const abort = new AbortController();
     this.#aborts.set(callId, abort);
+    let mask: Uint8Array | undefined;
     try {
-      const mask = this.#shelves.exclusionMask(src, checked);
+      mask = this.#shelves.exclusionMask(src, checked);
       mask[row] = 1;
       let scores: Float32Array;
       if (checked.mode === 'similar') scores = similarTo(snap.matrix, this.#shelves.norms(snap.matrix), row);
@@ -391,6 +394,7 @@ export class RecommenderService implements EngineApi {
       return { items, mode: checked.mode, recommendationId: rid, elapsedMs: performance.now() - started };
     } finally {
       this.#aborts.delete(callId);
+      if (mask) this.#shelves.release(mask);
     }
   }
 

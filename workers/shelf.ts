@@ -39,9 +39,17 @@ export class Shelves {
     return this.#rowNorms!;
   }
 
-  /** Non-zero for rows to leave out: removed, outside `filter.ids`, in `exclude`, or the shopper's own items per `omit`. */
+  /** Masks given back by finished calls, for the next ones (a 1M-item catalog would allocate 1 MB a call). */
+  readonly #spareMasks: Uint8Array[] = [];
+
+  /**
+   * Non-zero for rows to leave out: removed, outside `filter.ids`, in `exclude`, or the shopper's own items per
+   * `omit`. Give it back with `release` once the call is done with it.
+   */
   exclusionMask(src: ShelfSource, request: CheckedRecommendRequest): Uint8Array {
-    const mask = new Uint8Array(src.catalog.size);
+    const size = src.catalog.size;
+    const spare = this.#spareMasks.findIndex((m) => m.length === size);
+    const mask = spare >= 0 ? this.#spareMasks.splice(spare, 1)[0]!.fill(0) : new Uint8Array(size);
     const rowOf = (id: unknown): number | undefined => (typeof id === 'string' ? src.catalog.row(id) : undefined);
     const removed = src.removed;
     if (request.allow !== undefined) {
@@ -61,6 +69,11 @@ export class Shelves {
     if (request.omit === 'history') src.profile.interacted.forEach(drop);
     else if (request.omit === 'purchased') src.profile.purchased.forEach(drop);
     return mask;
+  }
+
+  /** A mask of `exclusionMask` the call no longer uses (kept for a later call; at most two are kept). */
+  release(mask: Uint8Array): void {
+    if (this.#spareMasks.length < 2 && !this.#spareMasks.includes(mask)) this.#spareMasks.push(mask);
   }
 
   /** The rules of a request, checked against the catalog's attributes. @throws LocalshelfError `INVALID_ARGUMENT` */

@@ -36,4 +36,20 @@ describe('Shelves.exclusionMask', () => {
     expect(excluded(shelves.exclusionMask({ ...src, removed: Uint8Array.from([1, 0]) }, checkRecommendRequest({ omit: 'none' })))).toEqual(['a']);
     expect(excluded(shelves.exclusionMask({ ...src, removed: new Uint8Array(9).fill(1) }, checkRecommendRequest({ omit: 'none' })))).toEqual(ids);
   });
+
+  it('a released mask is reused, cleared, for the next call of the same catalog size; one in use is never handed out', () => {
+    const own = new Shelves();
+    const a = own.exclusionMask(src, checkRecommendRequest({ exclude: ['a'] }));
+    const b = own.exclusionMask(src, checkRecommendRequest({ omit: 'none' }));
+    expect(b).not.toBe(a); // a is still in use
+    own.release(a);
+    const c = own.exclusionMask(src, checkRecommendRequest({ omit: 'none' }));
+    expect(c).toBe(a);
+    expect(excluded(c)).toEqual(['e']); // only what this call asks for
+    own.release(c);
+    own.release(c); // twice: kept once
+    expect(own.exclusionMask({ catalog: new CatalogIndex(catalog.entries.slice(0, 3)), matrix, profile }, checkRecommendRequest({ omit: 'none' }))).not.toBe(c);
+    expect(own.exclusionMask(src, checkRecommendRequest({ omit: 'none' }))).toBe(c);
+    expect(own.exclusionMask(src, checkRecommendRequest({ omit: 'none' }))).not.toBe(c);
+  });
 });
