@@ -1,7 +1,8 @@
 /**
  * Cold start, step by step: fresh on-disk browser profiles visit the start-up page (bench/app/startup.ts) once each;
- * prints the page's progress timeline and any `[cold]` console lines of the page and its workers. A profiling aid
- * (BENCHMARKS.md's figures come from `npm run bench`). Run `npm run build` first.
+ * prints the page's progress timeline (ms since navigation) and any console line starting with `[cold]` that a
+ * temporary `console.log` in the page or the worker prints while profiling. A profiling aid: BENCHMARKS.md's figures
+ * come from `npm run bench`. `COLD_TEXT=0` starts without the text encoder. Run `npm run build` first.
  *
  *   npx tsx bench/cold-profile.ts [visits=3]
  */
