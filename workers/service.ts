@@ -142,8 +142,6 @@ export class RecommenderService implements EngineApi {
     });
     historyOpening.catch(() => undefined); // met again below, after the model
     const addedOpening = AddedItemStore.opening(`${config.storageName}-catalog`);
-    // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
-    // one with LoRA inputs only when an adapter channel may bring LoRA
     // The library's own encoder is built from the LoRA-free graph as soon as that file is in, while the item matrix
     // and the catalog still download (where it will run: not on a WebGPU or onnxruntime request).
     let early: { bytes: Uint8Array; encoder?: SasrecEncoder } | undefined;
@@ -159,6 +157,8 @@ export class RecommenderService implements EngineApi {
             }
           }
         : undefined;
+    // the LoRA-free encoder when the folder has one (60 fewer nodes a run: BENCHMARKS.md, "Encoder breakdown"); the
+    // one with LoRA inputs only when an adapter channel may bring LoRA
     let model: Awaited<ReturnType<typeof loadModel>>;
     try {
       model = await loadModel({ manifestUrl: config.modelUrl, files: config.files, onProgress, fetch, withLora: config.adapters !== undefined, ...(onEncoder ? { onEncoder } : {}) });
