@@ -6,7 +6,10 @@
  * instead of being a fixed point; optional exploration slots are drawn from just below the shelf (a softmax over
  * the next candidates, Thompson-style). EVAL.md "Feedback loop" replays it on Beauty test users.
  */
-import { topK } from './engine/score';
+import { topK, type Exclusion, type TopK } from './engine/score';
+
+/** `topK` of score.ts, or a scorer's faster one over its own buffer (same answer). */
+export type TopKFn = (scores: Float32Array, k: number, excluded?: Exclusion) => TopK;
 
 export interface FeedbackSettings {
   /** Half-life of an ignored impression, ms. @defaultValue one day */
@@ -60,12 +63,12 @@ export class IgnoredImpressions {
  * Lowers the scores of ignored items (rows → ignored count) by `strength · spread · (count − free)`, the spread
  * being the gap between the best eligible score and the `4k`-th.
  */
-export function demote(scores: Float32Array, mask: Uint8Array, ignored: Iterable<[number, number]>, k: number, s: FeedbackSettings = DEFAULT_FEEDBACK): void {
+export function demote(scores: Float32Array, mask: Uint8Array, ignored: Iterable<[number, number]>, k: number, s: FeedbackSettings = DEFAULT_FEEDBACK, top: TopKFn = topK): void {
   const list = [...ignored].filter(([, n]) => n > s.free);
   if (list.length === 0) return;
-  const top = topK(scores, 4 * k, mask);
-  if (top.scores.length < 2) return;
-  const spread = top.scores[0]! - top.scores[top.scores.length - 1]!;
+  const best = top(scores, 4 * k, mask);
+  if (best.scores.length < 2) return;
+  const spread = best.scores[0]! - best.scores[best.scores.length - 1]!;
   for (const [row, n] of list) scores[row] = scores[row]! - s.strength * spread * (n - s.free);
 }
 
@@ -73,11 +76,11 @@ export function demote(scores: Float32Array, mask: Uint8Array, ignored: Iterable
  * Replaces the last `slots` of a shelf with items drawn from the next `4k` candidates, each with probability
  * ∝ exp((score − best) / T), T = a fifth of their score spread. `random` in [0, 1).
  */
-export function explore(shelf: number[], scores: Float32Array, mask: Uint8Array, k: number, slots: number, random: () => number): number[] {
+export function explore(shelf: number[], scores: Float32Array, mask: Uint8Array, k: number, slots: number, random: () => number, top: TopKFn = topK): number[] {
   if (slots <= 0 || shelf.length < k) return shelf;
   const keep = shelf.slice(0, k - slots);
   const taken = new Set(keep);
-  const pool = Array.from(topK(scores, 5 * k, mask).rows).filter((r) => !taken.has(r)).slice(0, 4 * k + slots);
+  const pool = Array.from(top(scores, 5 * k, mask).rows).filter((r) => !taken.has(r)).slice(0, 4 * k + slots);
   if (pool.length <= slots) return shelf;
   const best = scores[pool[0]!]!;
   const t = Math.max((best - scores[pool.at(-1)!]!) / 5, 1e-6);

@@ -12,7 +12,7 @@ import type { ShopperProfile } from './history/profile';
 import type { CheckedRecommendRequest } from './recommend-request';
 import { applyRules, attributeNames, checkRules, selectShelf } from './rules';
 import { rowNorms } from './search/semantic';
-import { demote, explore } from './feedback';
+import { demote, explore, type TopKFn } from './feedback';
 
 export interface ShelfSource {
   catalog: CatalogIndex;
@@ -71,6 +71,12 @@ export class Shelves {
     return mask;
   }
 
+  /** The scorer's top k (fast over its own score buffer) where the source has one, else `topK`. */
+  #top(src: ShelfSource): TopKFn {
+    const scorer = src.scorer;
+    return scorer ? (scores, k, excluded) => scorer.topK(scores, k, excluded) : topK;
+  }
+
   /** A mask of `exclusionMask` the call no longer uses (kept for a later call; at most two are kept). */
   release(mask: Uint8Array): void {
     if (this.#spareMasks.length < 2 && !this.#spareMasks.includes(mask)) this.#spareMasks.push(mask);
@@ -95,9 +101,9 @@ export class Shelves {
     if (rules) applyRules(src.catalog.entries, rules, scores, mask);
     let best: { rows: ArrayLike<number>; scores: ArrayLike<number> } = rules
       ? selectShelf({ entries: src.catalog.entries, scores, mask, k, rules, matrix: src.matrix, norms: this.norms(src.matrix), rowOf: (id) => src.catalog.row(id) })
-      : src.scorer ? src.scorer.topK(scores, k, mask) : topK(scores, k, mask);
+      : this.#top(src)(scores, k, mask);
     if (exploreSlots > 0) {
-      const rows = explore(Array.from(best.rows), scores, mask, k, exploreSlots, Math.random);
+      const rows = explore(Array.from(best.rows), scores, mask, k, exploreSlots, Math.random, this.#top(src));
       best = { rows, scores: rows.map((r) => scores[r]!) };
     }
     return best;
@@ -112,7 +118,7 @@ export class Shelves {
       const row = src.catalog.row(id);
       if (row !== undefined) rows.push([row, n]);
     }
-    demote(scores, mask, rows, k);
+    demote(scores, mask, rows, k, undefined, this.#top(src));
   }
 
   /** The most popular items (no usable history), the rules applied. */
