@@ -20,6 +20,9 @@ export async function workerHeaps(browser: Browser): Promise<Map<string, number>
   return new Map([...(await workerHeapUsage(browser))].map(([id, u]) => [id, u.usedSize]));
 }
 
+const GONE = Symbol('gone');
+const ASK_TIMEOUT_MS = 10_000;
+
 /** `Runtime.getHeapUsage` of every dedicated worker (ids → usage), after a forced GC. */
 export async function workerHeapUsage(browser: Browser): Promise<Map<string, HeapUsage>> {
   const cdp = await browser.newBrowserCDPSession();
@@ -41,15 +44,21 @@ export async function workerHeapUsage(browser: Browser): Promise<Map<string, Hea
         if (/No target with given id/.test(String(error))) continue;
         throw error;
       }
+      // A worker being terminated can still be listed, and attached to, but never answers: after ASK_TIMEOUT_MS
+      // without a reply it counts as ended (a live one answers a forced GC of a 600 MB heap in a second or two).
       const ask = (method: string) =>
         new Promise<unknown>((resolve) => {
           const id = next++;
-          replies.set(id, resolve);
-          void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
+          const timer = setTimeout(() => resolve(GONE), ASK_TIMEOUT_MS);
+          replies.set(id, (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          });
+          void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(() => resolve(GONE));
         });
-      await ask('HeapProfiler.collectGarbage');
-      out.set(t.targetId, (await ask('Runtime.getHeapUsage')) as HeapUsage);
-      await cdp.send('Target.detachFromTarget', { sessionId });
+      const usage = (await ask('HeapProfiler.collectGarbage')) === GONE ? GONE : await ask('Runtime.getHeapUsage');
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+      if (usage !== GONE) out.set(t.targetId, usage as HeapUsage);
     }
     return out;
   } finally {
