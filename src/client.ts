@@ -345,6 +345,11 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
   watchErrors(worker, guard);
   const remote = wrap<EngineApi>(worker);
   const onProgress = options.onProgress;
+  // Progress comes over its own channel, the init result over the worker's: the result can overtake the last
+  // reports. createRecommender() resolves only once the page has been told 'ready' (the worker sends it just before
+  // it returns), so no report reaches the page after the recommender.
+  let readyTold: () => void = () => undefined;
+  const toldReady = new Promise<void>((resolve) => (readyTold = resolve));
   const { initTimeoutMs, callTimeoutMs, ...engineConfig } = resolved;
   void callTimeoutMs;
   const adapters = new AdapterLink();
@@ -354,10 +359,19 @@ export async function createRecommender(options: CreateRecommenderOptions): Prom
       async () => {
         const info = await remote.init(
           { ...engineConfig, lifeLock, search, ...(resolved.adapters ? { hidden: pageHidden() } : {}) },
-          onProgress ? proxy((p: Progress) => onProgress(p)) : undefined,
+          onProgress
+            ? proxy((p: Progress) => {
+                try {
+                  onProgress(p);
+                } finally {
+                  if (p.status === 'ready') readyTold();
+                }
+              })
+            : undefined,
           resolved.adapters ? proxy(adapters.receive) : undefined,
           proxy(events.receive),
         );
+        if (onProgress) await toldReady;
         watchLifeLock(guard, lifeLock);
         return info;
       },
