@@ -228,7 +228,8 @@ export class RecommenderService implements EngineApi {
     // (a channel swap meanwhile is picked up by the first call: #current compares the weights)
     const first = current(view.setUpdate(weights.items, weights.bias), weights);
     const { snapshot, scorer } = first;
-    void snapshot.catalog.byPopularity; // sorted while the copies are written: a new shopper's first shelf needs it
+    // a shopper with no history gets the popular shelf first: its order is sorted while the copies are written
+    if (openedHistory.events.length === 0) void snapshot.catalog.byPopularity;
     if (!encoder.own) await searchStart.downloads;
     await offline.written(encoder.own ? (url) => !searchStart.fetchesAhead(url) : undefined);
     let runtime: Promise<{ ort: Ort }> | undefined;

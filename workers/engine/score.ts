@@ -89,11 +89,12 @@ function scoreGeneric(
  * @param scores - one score per row (only the first `length` are considered; all when omitted).
  * @param k - how many to return; fewer come back when fewer rows are eligible.
  * @param excluded - rows to leave out (e.g. what the shopper already bought).
+ * @param only - the rows to consider, in increasing order (all of the first `length` when omitted).
  * @throws LocalshelfError `INVALID_ARGUMENT` when `k` is not a non-negative integer.
  */
-export function topK(scores: Float32Array, k: number, excluded?: Exclusion, length = scores.length): TopK {
+export function topK(scores: Float32Array, k: number, excluded?: Exclusion, length = scores.length, only?: ArrayLike<number>): TopK {
   if (!Number.isInteger(k) || k < 0) throw new LocalshelfError('INVALID_ARGUMENT', `k must be a non-negative integer, got ${k}`);
-  const n = Math.min(length, scores.length);
+  const n = only ? only.length : Math.min(length, scores.length);
   const cap = Math.min(k, n);
   const heapRows = new Int32Array(cap);
   const heapScores = new Float64Array(cap);
@@ -102,7 +103,8 @@ export function topK(scores: Float32Array, k: number, excluded?: Exclusion, leng
   const set = excluded instanceof Uint8Array ? undefined : excluded;
 
   if (cap > 0) {
-    for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const i = only ? only[j]! : j;
       const s = scores[i]!;
       // Rows arrive in increasing order, so a tie with the root (the worst kept) loses to it: strict >.
       if (size === cap && !(s > heapScores[0]!)) continue;

@@ -79,9 +79,10 @@ const MAX_CANDIDATES = 65536;
 
 const align16 = (n: number): number => (n + 15) & ~15;
 /**
- * The matrix starts on a 4 KiB boundary: measured in Chromium on this machine (BENCHMARKS.md, "Catalog scale"),
- * a pass over 1M rows took 4.5 ms with the matrix 2,432 bytes into a page and 2.8 ms page-aligned (no difference
- * while the matrix fits in the cache).
+ * The matrix starts on a 4 KiB boundary. In Chromium 156 on the 2-core dev machine (a one-off page timing `score64`
+ * with each layout, not kept in the repo), a pass over 1M rows took 4.5 ms with the matrix 2,432 bytes into a page
+ * and 2.8 ms page-aligned, no difference while it fits in the cache; `npm run bench:scale` ("scan") times the
+ * layout that ships.
  */
 const alignPage = (n: number): number => (n + 4095) & ~4095;
 
@@ -136,22 +137,12 @@ class SimdScorer implements Scorer {
     if (head.rows.length < k) return topK(scores, k, excluded); // too few eligible rows in the sample
     const count = this.#kernel.above(this.#at.out + 4 * sample, n - sample, head.scores[k - 1]!, this.#at.cand, this.#cap);
     if (count > this.#cap) return topK(scores, k, excluded); // scores rising with the row (no useful bar)
-    const rows = Int32Array.from(head.rows).sort();
-    const pool = new Int32Array(k + count);
-    let size = 0;
-    for (const r of rows) pool[size++] = r;
-    const cand = this.#cand;
-    const mask = excluded instanceof Uint8Array ? excluded : undefined;
-    const set = excluded instanceof Uint8Array ? undefined : excluded;
-    for (let c = 0; c < count; c++) {
-      const r = cand[c]! + sample;
-      if (mask !== undefined ? r < mask.length && mask[r] !== 0 : set !== undefined && set.has(r)) continue;
-      pool[size++] = r;
-    }
-    const poolScores = new Float32Array(size);
-    for (let i = 0; i < size; i++) poolScores[i] = scores[pool[i]!]!;
-    const best = topK(poolScores, k);
-    return { rows: best.rows.map((i) => pool[i]!), scores: best.scores };
+    // the sample's best and the candidates after it, in row order: topK over just those rows
+    const rows = new Int32Array(k + count);
+    rows.set(head.rows);
+    rows.subarray(0, k).sort();
+    for (let c = 0; c < count; c++) rows[k + c] = this.#cand[c]! + sample;
+    return topK(scores, k, excluded, n, rows);
   }
 
   score(user: Float32Array, bias?: Float32Array): Float32Array {

@@ -89,4 +89,11 @@ describe('topK', () => {
     const scores = scoreAll(m, Float32Array.from({ length: dim }, rand));
     expect(Array.from(topK(scores, 100).rows)).toEqual(naiveTopK(scores, 100));
   });
+
+  it('only: ranks just the listed rows (increasing), with exclusions and ties as for all rows', () => {
+    const scores = Float32Array.from([5, 9, 9, 1, 7, Number.NaN, 9, 3]);
+    expect(Array.from(topK(scores, 3, undefined, scores.length, [0, 2, 3, 5, 6, 7]).rows)).toEqual([2, 6, 0]);
+    expect(Array.from(topK(scores, 3, new Set([6]), scores.length, [0, 2, 3, 5, 6, 7]).rows)).toEqual([2, 0, 7]);
+    expect(Array.from(topK(scores, 5, Uint8Array.from([0, 0, 1]), scores.length, [2, 3]).rows)).toEqual([3]);
+  });
 });
