@@ -125,7 +125,7 @@ def run(a: argparse.Namespace) -> dict:
         recipe.why[key] = "set by --recipe-set (experiment)"
     if rank == 0:
         say.stage("recipe", ", ".join(f"{k} {getattr(recipe, k)} ({recipe.why.get(k, '')})"
-                                      for k in ("max_len", "dim", "dropout", "batch_size", "mask_history")))
+                                      for k in ("max_len", "dim", "dropout", "batch_size", "mask_history", "id_dropout", "ema_epochs")))
     res = fit(ds, recipe, FitOptions(time_budget_min=a.time_budget_min, budget_clock=a.budget_clock, threads=a.threads,
                                      device=a.device, seed=a.seed, epochs=a.epochs), say)
     if world > 1:

@@ -21,9 +21,9 @@ import torch.distributed as dist
 
 from .. import data as data_mod
 from ..cpu import setup as cpu_setup
-from ..model import ModelConfig, Recommender
+from ..model import ModelConfig, Recommender, SampledNegatives
 from ..train import build_model, eval_split, make_batches
-from .recipe import Recipe
+from .recipe import Recipe, choose_batch, choose_negatives
 from .schedule import BudgetSchedule
 
 
@@ -95,6 +95,76 @@ def build(ds: data_mod.Dataset, recipe: Recipe, use_types: bool) -> Recommender:
     return model
 
 
+class WeightAverage:
+    """Exponential moving average of the trained parameters with a half-life of ``half_life`` steps; for the first
+    steps after a (re)start the rate is ``(1 + n) / (10 + n)`` at most, so the average is not stuck at the weights
+    it started from. ``swap_in`` puts the average into the model (returns the live weights for ``swap_out``)."""
+
+    def __init__(self, params, half_life: float):
+        self.params = params
+        self.beta = 0.5 ** (1.0 / max(half_life, 1.0))
+        self.reset()
+
+    @torch.no_grad()
+    def reset(self) -> None:
+        self.avg = [p.detach().clone() for p in self.params]
+        self.n = 0
+
+    @torch.no_grad()
+    def update(self) -> None:
+        b = min(self.beta, (1 + self.n) / (10 + self.n))
+        self.n += 1
+        torch._foreach_mul_(self.avg, b)
+        torch._foreach_add_(self.avg, [p.detach() for p in self.params], alpha=1.0 - b)
+
+    @torch.no_grad()
+    def swap_in(self):
+        live = [p.detach().clone() for p in self.params]
+        for p, a in zip(self.params, self.avg):
+            p.copy_(a)
+        return live
+
+    @torch.no_grad()
+    def swap_out(self, live) -> None:
+        for p, x in zip(self.params, live):
+            p.copy_(x)
+
+
+def _target_share(items: np.ndarray, w_s: np.ndarray, w_e: np.ndarray, num_items: int) -> torch.Tensor:
+    """Each item's share of the training targets (a window's steps after its first), float64 [N]."""
+    n_t = np.maximum(w_e - w_s - 1, 0)
+    idx = np.repeat(w_s + 1, n_t) + np.arange(int(n_t.sum())) - np.repeat(np.cumsum(n_t) - n_t, n_t)
+    share = np.bincount(items[idx].astype(np.int64), minlength=num_items + 1)[1:].astype(np.float64)
+    return torch.from_numpy(share / max(float(share.sum()), 1.0))
+
+
+def _probe_step_s(net, adam, items, types, weights, w_s, w_e, lengths, recipe: Recipe, used, device, rank: int,
+                  world: int, seed: int, steps: int = 6) -> float:
+    """Seconds a training step takes with the full softmax: the mean of ``steps - 1`` forward and backward passes on
+    random batches (the first warms up). No optimizer step, and the random state is put back, so the training that
+    follows is the one it would have been without the probe."""
+    rng_state = torch.get_rng_state()
+    batches = make_batches(lengths, recipe.batch_size, np.random.default_rng(seed + 1))[:steps]
+    times = []
+    net.train()
+    for b in batches:
+        t = used()
+        sl = slice(rank * len(b) // world, (rank + 1) * len(b) // world)
+        inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
+        dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
+        loss, _ = net(dev(inp), dev(tgt), None, None, recipe.mask_history, dev(ty), dev(wt))
+        (loss / max(int((lengths[b] - 1).sum()), 1)).backward()
+        adam.zero_grad(set_to_none=True)
+        times.append(used() - t)
+    torch.set_rng_state(rng_state)
+    step_s = float(np.mean(times[1:] if len(times) > 1 else times))
+    if world > 1:  # one decision for every process: rank 0's clock
+        t = torch.tensor([step_s], dtype=torch.float64, device=device if device.type == "cuda" else "cpu")
+        dist.broadcast(t, 0)
+        step_s = float(t[0])
+    return step_s
+
+
 def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[dict], None]) -> dict:
     """Train; returns {"model", "state" (best), "log", ...} on rank 0 (and {} elsewhere)."""
     cpu_setup(opt.threads)  # one thread pool per core, freed memory kept (training/cpu.py: ~3x a step here)
@@ -122,13 +192,33 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     budget_s = opt.time_budget_min * 60 if opt.time_budget_min else None
     sched = BudgetSchedule(budget_s if opt.epochs is None else None, opt.patience,
                            None if opt.epochs is None else opt.epochs * per_epoch)
-    say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
-         "world": world, "typed": use_types, "budget_s": budget_s})
     t0, c0 = time.time(), time.process_time()
     def used() -> float:
         """The budget's clock: wall seconds, or CPU seconds / threads (idle-machine wall time)."""
         return (time.time() - t0) if opt.budget_clock == "wall" else (time.process_time() - c0) / opt.threads
 
+    # The softmax: full unless the recipe sets a sample, or unless a few timed steps show that the budget holds too
+    # few epochs of it (recipe.choose_negatives); then the batch is chosen again for the sampled width.
+    softmax = {"negatives": max(recipe.negatives, 0), "why": "set by the recipe" if recipe.negatives >= 0 else ""}
+    if recipe.negatives < 0 and (budget_s is None or opt.epochs is not None):
+        softmax.update(negatives=0, why="no time budget (fixed epochs) -> full softmax")
+    elif recipe.negatives < 0:
+        k, why = choose_negatives(_probe_step_s(net, adam, items, types, weights, w_s, w_e, lengths, recipe, used,
+                                                device, rank, world, opt.seed),
+                                  per_epoch, budget_s, ds.num_items)
+        softmax.update(negatives=k, why=why)
+        if k > 0:
+            recipe.batch_size = choose_batch(recipe.max_len, k)
+            per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
+            softmax["why"] += f"; batch {recipe.batch_size}"
+        if rank == 0:
+            say({"event": "stage", "stage": "softmax", "message": softmax["why"]})
+    recipe.negatives = softmax["negatives"]
+    sampler = SampledNegatives(recipe.negatives, _target_share(items, w_s, w_e, ds.num_items)) \
+        if recipe.negatives > 0 else None
+    ema = WeightAverage(params, recipe.ema_epochs * per_epoch) if recipe.ema_epochs > 0 else None
+    say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
+         "world": world, "typed": use_types, "budget_s": budget_s, "negatives": recipe.negatives})
     best = {"score": -1.0, "state": None, "epoch": 0, "step": 0}
     st = {"last_eval": 0.0, "eval_cost": 0.0, "last_say": 0.0, "reset": None}
     log, step, epoch, tot, cnt, factor, frac = [], 0, 0, 0.0, 0, 1.0, 0.0
@@ -138,6 +228,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     def validate() -> None:
         nonlocal best
         t_eval = used()
+        raw = ema.swap_in() if ema is not None else None  # the averaged weights are the ones validated and kept
         v = eval_split(model, ds.valid, use_types=use_types, device=device)
         st["eval_cost"], st["last_eval"] = used() - t_eval, used()
         score = v[opt.select]["NDCG@10"]
@@ -145,11 +236,15 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         if improved:
             best = {"score": score, "valid": v, "epoch": epoch, "step": step,
                     "at": used() if opt.epochs is None else step, "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}
+        if raw is not None:
+            ema.swap_out(raw)
         action = sched.evaluated(improved, used(), step, best.get("at"))
         if action is not None:  # schedule.py: reset to the initial weights, or back to the best checkpoint
             model.load_state_dict(initial if action == "restart" else best["state"])
             if action == "restart":
                 adam.state.clear()
+            if ema is not None:
+                ema.reset()
             st["reset"] = action
             say({"event": "stage", "stage": "schedule", "message": f"{sched.reason} (best: epoch {best['epoch']}); "
                  f"cosine over {sched.decay_len:.0f} {'s' if opt.epochs is None else 'steps'}"})
@@ -194,10 +289,15 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             # No item mask: cold items (in the catalog, no training step; text-only vectors, their ID rows masked in
             # the model) stay in the softmax as negatives, a catalog item nobody chose. Masked out of it, their text
             # vectors were never pushed down and took a top-10 slot for 27 % of Beauty's validation users.
-            loss, n = net(dev(inp), dev(tgt), None, None, recipe.mask_history, dev(ty), dev(wt))
+            keep = None
+            if recipe.id_dropout > 0:  # the same items lose their ID part in the inputs and in the softmax
+                keep = (torch.rand(ds.num_items + 1, 1, device=device) >= recipe.id_dropout).float()
+            loss, n = net(dev(inp), dev(tgt), None, keep, recipe.mask_history, dev(ty), dev(wt), sampler)
             (loss * world / max(n_global, 1)).backward()
             adam.step()
             adam.zero_grad(set_to_none=True)
+            if ema is not None:
+                ema.update()
             tot, cnt, step, frac = tot + float(loss), cnt + n, step + 1, round((bi + 1) / len(batches), 3)
             if rank != 0:
                 continue
@@ -223,7 +323,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         out = {"model": model, "epochs": epoch, "steps": step, "best_epoch": best["epoch"], "best_step": best["step"],
                "best_valid": best["score"], "valid_metrics": best.get("valid"), "seconds": round(time.time() - t0, 1),
                "cpu_seconds": round(time.process_time() - c0, 1), "stop_reason": reason, "log": log,
-               "device": str(device), "world": world, "typed": use_types,
+               "device": str(device), "world": world, "typed": use_types, "softmax": softmax,
                "decay": {"started_s": sched.decay_from, "length": sched.decay_len, "why": sched.reason}}
     return out
 

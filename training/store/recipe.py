@@ -41,6 +41,8 @@ DEFAULT_TYPE_WEIGHTS = (1.0, 1.0, 1.0, 1.0)  # view, click, add_to_cart, purchas
 VALID_CAP = 25_000
 TEST_CAP = 50_000
 HISTORY_CAP_FACTOR = 20
+MIN_EPOCHS = 20  # the full softmax stays while the budget holds at least this many epochs of it
+MIN_NEGATIVES = 2048  # fewest uniform draws a sampled step makes
 REPEAT_MASK_MAX = 0.1  # mask_history only while fewer training targets than this repeat an earlier item of their user
 SEEN_MASK_MIN = 0.01  # ... and while a target position's earlier items cover at least this share of the catalog
 
@@ -61,6 +63,9 @@ class Recipe:
     test_cap: int = TEST_CAP
     type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS
     mask_history: bool = False  # earlier items of the sequence are not softmax negatives (model.Recommender.forward)
+    negatives: int = -1  # softmax: -1 = decided by fit.py from the measured step time (choose_negatives), 0 = full
+    id_dropout: float = 0.0  # share of items whose ID part is dropped in a step (their text part stands alone)
+    ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
 
     def to_dict(self) -> dict:
@@ -76,6 +81,15 @@ class Recipe:
 def choose_max_len(step_counts: np.ndarray) -> int:
     p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
     return next((m for m in MAX_LENS if m >= p80), MAX_LENS[-1])
+
+
+def choose_batch(max_len: int, width: int) -> int:
+    """128 windows at ``max_len`` 50, 64 above; halved while a step's logits (``batch * max_len * width``, the
+    softmax's width: every item, or the sampled candidates) exceed ``MAX_LOGITS``."""
+    batch = 128 if max_len <= 50 else 64
+    while batch > 8 and batch * max_len * width > MAX_LOGITS:
+        batch //= 2
+    return batch
 
 
 def choose_dropout(targets_per_item: float) -> float:
@@ -118,9 +132,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
     dim = 64 if train_targets >= 20_000 else 32
     per_item = train_targets / max(trained_items, 1)
     dropout = choose_dropout(per_item)
-    batch = 128 if max_len <= 50 else 64
-    while batch > 8 and batch * max_len * max(num_items, trained_items) > MAX_LOGITS:
-        batch //= 2
+    batch = choose_batch(max_len, max(num_items, trained_items))
     p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
     seen = seen_share(step_counts if train_lengths is None else train_lengths, max_len, max(num_items, trained_items))
     mask = repeats < REPEAT_MASK_MAX and seen >= SEEN_MASK_MIN
@@ -135,3 +147,21 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
     return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
                   history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights),
                   mask_history=mask, why=why)
+
+
+def choose_negatives(step_s: float, steps_per_epoch: int, budget_s: Optional[float], num_items: int):
+    """(negatives, why): 0 keeps the full softmax over every item; K > 0 samples K items a step (plus the batch's
+    targets; model.SampledNegatives). ``step_s``: seconds a training step took with the full softmax (fit.py times
+    its first steps). The full softmax stays while the budget holds ``MIN_EPOCHS`` epochs of it (Beauty and ML-1M:
+    60-90 and 35-45 on the 2-core machine); below that, K is chosen so that a softmax-bound step would fit that many
+    (a step's cost grows with the softmax's width), never under ``MIN_NEGATIVES``, and only where it halves the
+    width at least."""
+    if budget_s is None:
+        return 0, "no time budget (fixed epochs) -> full softmax"
+    epochs = budget_s / max(step_s * steps_per_epoch, 1e-9)
+    head = f"{1000 * step_s:.0f} ms a step with all {num_items:,} items: the budget holds {epochs:.1f} epochs"
+    k = max(MIN_NEGATIVES, int(num_items * epochs / MIN_EPOCHS))
+    if epochs >= MIN_EPOCHS or 2 * k > num_items:
+        return 0, f"{head} -> full softmax"
+    return k, f"{head} (< {MIN_EPOCHS}) -> {k:,} sampled items a step + the batch's targets"
+

@@ -93,6 +93,10 @@ def _training(m: dict) -> List[str]:
     for k in ("max_len", "dim", "dropout", "batch_size", "mask_history"):
         if k in r:  # (runs before mask_history have no such key)
             out.append(f"| {k} | {r[k]} | {r['why'].get(k, '')} |")
+    sm = t.get("softmax")
+    if sm:  # (runs before the sampled softmax have no such key)
+        value = "full (every item)" if not sm["negatives"] else f"sampled: {sm['negatives']:,} items a step + targets"
+        out.append(f"| softmax | {value} | {sm['why']} |")
     out += [f"| fixed | {r['blocks']} blocks, {r['heads']} head, lr {r['lr']}, text table {r['text_dim']} | "
             "same for all data |",
             f"| target weights | view {r['type_weights'][0]}, click {r['type_weights'][1]}, add_to_cart "

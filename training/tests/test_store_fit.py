@@ -1,0 +1,111 @@
+"""The weight average of the store training loop (fit.WeightAverage): its rate, warm-up, and swaps that leave the
+live weights exactly as they were."""
+import torch
+
+from training.store.fit import WeightAverage
+
+
+def _params():
+    torch.manual_seed(0)
+    return [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(7))]
+
+
+def test_half_life_in_steps():
+    w = WeightAverage(_params(), 40)
+    assert abs(w.beta ** 40 - 0.5) < 1e-12
+
+
+def test_warm_up_then_tracks_the_weights():
+    params = _params()
+    start = [p.detach().clone() for p in params]
+    w = WeightAverage(params, 1000)
+    with torch.no_grad():
+        for p in params:
+            p.add_(1.0)
+    w.update()  # first step: rate (1 + 0) / (10 + 0) = 0.1 of the old average kept
+    for a, s, p in zip(w.avg, start, params):
+        assert torch.allclose(a, 0.1 * s + 0.9 * p.detach())
+    for _ in range(20000):
+        w.update()
+    for a, p in zip(w.avg, params):
+        assert torch.allclose(a, p.detach(), atol=1e-5)
+
+
+def test_swap_in_and_out_restore_the_live_weights():
+    params = _params()
+    w = WeightAverage(params, 5)
+    with torch.no_grad():
+        for p in params:
+            p.mul_(3.0)
+    w.update()
+    live_before = [p.detach().clone() for p in params]
+    live = w.swap_in()
+    for p, a in zip(params, w.avg):
+        assert torch.equal(p.detach(), a)
+    w.swap_out(live)
+    for p, x in zip(params, live_before):
+        assert torch.equal(p.detach(), x)
+
+
+def test_reset_starts_from_the_current_weights():
+    params = _params()
+    w = WeightAverage(params, 5)
+    with torch.no_grad():
+        for p in params:
+            p.zero_()
+    w.reset()
+    assert w.n == 0 and all(torch.equal(a, torch.zeros_like(a)) for a in w.avg)
+
+
+# --------------------------------------------------------------------------------------------- the softmax ---
+import pytest  # noqa: E402
+
+from training import data  # noqa: E402
+from training.store import synth  # noqa: E402
+from training.store.dataset import PrepareOptions, prepare  # noqa: E402
+from training.store.fit import FitOptions, fit  # noqa: E402
+from training.store.recipe import MIN_NEGATIVES  # noqa: E402
+
+
+def _store(tmp_path, items: int):
+    g = synth.generate(str(tmp_path / "in"), users=300, items=items, seed=2)
+    folder = str(tmp_path / "data")
+    prepare(PrepareOptions(events=g["events"], catalog=g["catalog"], out=folder))
+    return folder
+
+
+def test_the_probe_leaves_the_training_as_it_would_have_been(tmp_path):
+    folder = _store(tmp_path, 250)
+    states = []
+    for negatives in (0, -1):  # -1: timed first; 250 items can never be sampled, so the full softmax follows
+        ds = data.load("store:" + folder)
+        recipe = ds.extra["recipe"]
+        recipe.negatives = negatives
+        res = fit(ds, recipe, FitOptions(threads=1, max_steps=3, seed=3, time_budget_min=100), lambda rec: None)
+        assert res["softmax"]["negatives"] == 0
+        states.append(res["model"].state_dict())
+    assert "with all 250 items" in res["softmax"]["why"]
+    for k in states[0]:
+        assert torch.equal(states[0][k], states[1][k]), k
+
+
+def test_a_budget_too_short_for_the_full_softmax_samples(tmp_path):
+    folder = _store(tmp_path, 6000)
+    ds = data.load("store:" + folder)
+    recipe = ds.extra["recipe"]
+    events = []
+    res = fit(ds, recipe, FitOptions(threads=1, max_steps=3, seed=3, time_budget_min=0.001), events.append)
+    assert res["softmax"]["negatives"] == MIN_NEGATIVES and "sampled" in res["softmax"]["why"]
+    assert any(e.get("stage") == "softmax" for e in events)  # (the probe spent this budget: no step follows)
+
+
+@pytest.mark.parametrize("negatives", [0, 64, -1])
+def test_fixed_epochs_keep_what_the_recipe_says(tmp_path, negatives):
+    folder = _store(tmp_path, 250)
+    ds = data.load("store:" + folder)
+    recipe = ds.extra["recipe"]
+    recipe.negatives = negatives
+    res = fit(ds, recipe, FitOptions(threads=1, max_steps=2, seed=3, epochs=1), lambda rec: None)
+    assert res["softmax"]["negatives"] == max(negatives, 0) and res["steps"] == 2
+    if negatives == -1:
+        assert "fixed epochs" in res["softmax"]["why"]
