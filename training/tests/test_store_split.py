@@ -80,10 +80,10 @@ def test_recipe_rules_reproduce_the_benchmark_settings():
     beauty = rec.derive(np.full(22363, 8), 131_413, 12_068, 12_101, train_lengths=np.full(22363, 6))  # short histories, ~11 targets per item
     ml1m = rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, train_lengths=np.full(6040, 162))  # long ones, ~286 per item
     assert (beauty.max_len, beauty.dim, beauty.dropout, beauty.batch_size) == (50, 64, 0.5, 128)
-    assert (ml1m.max_len, ml1m.dim, ml1m.dropout, ml1m.batch_size) == (200, 64, 0.2, 64)
+    assert (ml1m.max_len, ml1m.dim, ml1m.dropout, ml1m.batch_size) == (200, 64, 0.15, 64)
     tiny = rec.derive(np.full(30, 70), 900, 50)
     assert (tiny.max_len, tiny.dim, tiny.dropout) == (100, 32, 0.5)
-    assert rec.choose_dropout(63) == 0.35 and ml1m.history_cap == 4000
+    assert rec.choose_dropout(63) == 0.35 and rec.choose_dropout(200) == 0.2 and rec.choose_dropout(5000) == 0.1 and ml1m.history_cap == 4000
     assert rec.derive(np.full(500_000, 9), 8_000_000, 98_000, 100_000).batch_size == 32  # 100k-item softmax
     # seen items leave the negatives where a history covers a sizeable share of the catalog and repeats are rare
     assert ml1m.mask_history and not beauty.mask_history
