@@ -1,5 +1,7 @@
-"""Training loop for store logs: typed, weighted full-softmax cross-entropy within a time budget, on CPU or CUDA,
-one process or DDP (``torchrun``; gloo on CPU, NCCL on CUDA; ``--batch-size`` is global, split over processes).
+"""Training loop for store logs: typed, weighted softmax cross-entropy (over every item, or over a sample of them
+where the budget could not hold enough epochs of the full softmax: recipe.choose_negatives) within a time budget,
+on CPU or CUDA, one process or DDP (``torchrun``; gloo on CPU, NCCL on CUDA; ``--batch-size`` is global, split over
+processes).
 
 The model and loss are training/model.py's; what this loop adds over training/train.py: event types as encoder
 input (the event-type embedding trains when the log has more than one type), per-target weights by event type,
