@@ -14,8 +14,8 @@ log, Amazon Beauty and MovieLens-1M all go through the same command with no per-
 | softmax (``negatives``) | full over every item while the budget holds >= 20 epochs of it (timed on the first steps, ``choose_negatives``); else a sample of ``N * epochs / 20`` items (>= 2,048) plus the batch's targets, logQ-corrected, and the batch chosen again for that width | full | full |
 
 Fixed for all data: 2 pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, softmax
-cross-entropy over every catalog item (cold ones included, as negatives; sampled only as the softmax rule says), event types as encoder input with every
-target weighted 1 (``--type-weights`` can weight carts and purchases up: on the multi-behaviour study log that lost
+cross-entropy over every catalog item (cold ones included, as negatives; sampled only as the softmax rule says),
+event types as encoder input with every target weighted 1 (``--type-weights`` can weight carts and purchases up: on the multi-behaviour study log that lost
 to unit weights on validation and test, EVAL.md), and the budget schedule of ``schedule.py``.
 
 ``mask_history``: at each position the items already in the sequence are not softmax negatives (except the target
