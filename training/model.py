@@ -85,7 +85,7 @@ class _FullSoftmaxCE(torch.autograd.Function):
                 seen, valid = hist[0][s:s + rows], hist[1][s:s + rows]
                 col = torch.where(valid, seen - 1, tc.unsqueeze(1))  # padding points at the target: restored below
                 keep = logits[r, tc]
-                logits.scatter_(1, col, NEG)  # in place: a [c, N] penalty matrix to fill and add cost ~15 % of a step
+                logits.scatter_(1, col, NEG)  # in place (a [c, N] penalty matrix filled and added before)
                 logits[r, tc] = keep
             m = logits.amax(1, keepdim=True)
             logits.sub_(m)

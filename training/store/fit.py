@@ -132,30 +132,15 @@ class WeightAverage:
             p.copy_(x)
 
 
-def _target_share(items: np.ndarray, w_s: np.ndarray, w_e: np.ndarray, num_items: int) -> torch.Tensor:
-    """Each item's share of the training targets (a window's steps after its first), float64 [N]."""
-    n_t = np.maximum(w_e - w_s - 1, 0)
-    idx = np.repeat(w_s + 1, n_t) + np.arange(int(n_t.sum())) - np.repeat(np.cumsum(n_t) - n_t, n_t)
-    share = np.bincount(items[idx].astype(np.int64), minlength=num_items + 1)[1:].astype(np.float64)
-    return torch.from_numpy(share / max(float(share.sum()), 1.0))
-
-
-def _probe_step_s(net, adam, items, types, weights, w_s, w_e, lengths, recipe: Recipe, used, device, rank: int,
-                  world: int, seed: int, steps: int = 6) -> float:
-    """Seconds a training step takes with the full softmax: the mean of ``steps - 1`` forward and backward passes on
-    random batches (the first warms up). No optimizer step, and the random state is put back, so the training that
-    follows is the one it would have been without the probe."""
+def _probe_step_s(forward_backward: Callable, batches, adam, used: Callable[[], float], device, world: int) -> float:
+    """Seconds a training step takes with the full softmax: the mean of the forward and backward passes over
+    ``batches`` after the first (which warms up). No optimizer step, and the random state is put back, so the
+    training that follows is the one it would have been without the probe."""
     rng_state = torch.get_rng_state()
-    batches = make_batches(lengths, recipe.batch_size, np.random.default_rng(seed + 1))[:steps]
     times = []
-    net.train()
     for b in batches:
         t = used()
-        sl = slice(rank * len(b) // world, (rank + 1) * len(b) // world)
-        inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
-        dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
-        loss, _ = net(dev(inp), dev(tgt), None, None, recipe.mask_history, dev(ty), dev(wt))
-        (loss / max(int((lengths[b] - 1).sum()), 1)).backward()
+        forward_backward(b, None)
         adam.zero_grad(set_to_none=True)
         times.append(used() - t)
     torch.set_rng_state(rng_state)
@@ -201,13 +186,32 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
 
     # The softmax: full unless the recipe sets a sample, or unless a few timed steps show that the budget holds too
     # few epochs of it (recipe.choose_negatives); then the batch is chosen again for the sampled width.
+    def forward_backward(b: np.ndarray, sampled: Optional[SampledNegatives]):
+        """Loss of batch ``b`` (this process's share of it) and its target count; backward done, the gradients
+        scaled to the mean over the whole batch's targets."""
+        sl = slice(rank * len(b) // world, (rank + 1) * len(b) // world)
+        inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
+        dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
+        # No item mask: cold items (in the catalog, no training step; text-only vectors, their ID rows masked in
+        # the model) stay in the softmax as negatives, a catalog item nobody chose. Masked out of it, their text
+        # vectors were never pushed down and took a top-10 slot for 27 % of Beauty's validation users.
+        keep = None
+        if recipe.id_dropout > 0:  # the same items lose their ID part in the inputs and in the softmax
+            keep = (torch.rand(ds.num_items + 1, 1, device=device) >= recipe.id_dropout).float()
+        loss, n = net(dev(inp), dev(tgt), None, keep, recipe.mask_history, dev(ty), dev(wt), sampled)
+        (loss * world / max(int((lengths[b] - 1).sum()), 1)).backward()
+        return loss, n
+
+    # The softmax: full unless the recipe sets a sample, or unless a few timed steps show that the budget holds too
+    # few epochs of it (recipe.choose_negatives); then the batch is chosen again for the sampled width.
     softmax = {"negatives": max(recipe.negatives, 0), "why": "set by the recipe" if recipe.negatives >= 0 else ""}
     if recipe.negatives < 0 and (budget_s is None or opt.epochs is not None):
         softmax.update(negatives=0, why="no time budget (fixed epochs) -> full softmax")
     elif recipe.negatives < 0:
-        k, why = choose_negatives(_probe_step_s(net, adam, items, types, weights, w_s, w_e, lengths, recipe, used,
-                                                device, rank, world, opt.seed),
-                                  per_epoch, budget_s, ds.num_items)
+        probe = make_batches(lengths, recipe.batch_size, np.random.default_rng(opt.seed + 1))[:6]
+        net.train()
+        k, why = choose_negatives(_probe_step_s(forward_backward, probe, adam, used, device, world), per_epoch,
+                                  budget_s, ds.num_items)
         softmax.update(negatives=k, why=why)
         if k > 0:
             recipe.batch_size = choose_batch(recipe.max_len, k)
@@ -215,12 +219,12 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             softmax["why"] += f"; batch {recipe.batch_size}"
         if rank == 0:
             say({"event": "stage", "stage": "softmax", "message": softmax["why"]})
-    recipe.negatives = softmax["negatives"]
-    sampler = SampledNegatives(recipe.negatives, _target_share(items, w_s, w_e, ds.num_items)) \
-        if recipe.negatives > 0 else None
+    pop = ds.popularity().astype(np.float64)  # the items' shares of the training steps (the sample's correction)
+    sampler = SampledNegatives(softmax["negatives"], torch.from_numpy(pop / max(pop.sum(), 1.0))) \
+        if softmax["negatives"] > 0 else None
     ema = WeightAverage(params, recipe.ema_epochs * per_epoch) if recipe.ema_epochs > 0 else None
     say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
-         "world": world, "typed": use_types, "budget_s": budget_s, "negatives": recipe.negatives})
+         "world": world, "typed": use_types, "budget_s": budget_s, "negatives": softmax["negatives"]})
     best = {"score": -1.0, "state": None, "epoch": 0, "step": 0}
     st = {"last_eval": 0.0, "eval_cost": 0.0, "last_say": 0.0, "reset": None}
     log, step, epoch, tot, cnt, factor, frac = [], 0, 0, 0.0, 0, 1.0, 0.0
@@ -284,18 +288,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                 break
             for g in adam.param_groups:
                 g["lr"] = recipe.lr * factor
-            sl = slice(rank * len(b) // world, (rank + 1) * len(b) // world)
-            inp, tgt, ty, wt = collate(items, types, w_s[b][sl], w_e[b][sl], weights)
-            n_global = int((lengths[b] - 1).sum())
-            dev = lambda x: None if x is None else x.to(device, non_blocking=True)  # noqa: E731
-            # No item mask: cold items (in the catalog, no training step; text-only vectors, their ID rows masked in
-            # the model) stay in the softmax as negatives, a catalog item nobody chose. Masked out of it, their text
-            # vectors were never pushed down and took a top-10 slot for 27 % of Beauty's validation users.
-            keep = None
-            if recipe.id_dropout > 0:  # the same items lose their ID part in the inputs and in the softmax
-                keep = (torch.rand(ds.num_items + 1, 1, device=device) >= recipe.id_dropout).float()
-            loss, n = net(dev(inp), dev(tgt), None, keep, recipe.mask_history, dev(ty), dev(wt), sampler)
-            (loss * world / max(n_global, 1)).backward()
+            loss, n = forward_backward(b, sampler)
             adam.step()
             adam.zero_grad(set_to_none=True)
             if ema is not None:
@@ -326,6 +319,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                "best_valid": best["score"], "valid_metrics": best.get("valid"), "seconds": round(time.time() - t0, 1),
                "cpu_seconds": round(time.process_time() - c0, 1), "stop_reason": reason, "log": log,
                "device": str(device), "world": world, "typed": use_types, "softmax": softmax,
+               "batch_size": recipe.batch_size,
                "decay": {"started_s": sched.decay_from, "length": sched.decay_len, "why": sched.reason}}
     return out
 

@@ -92,7 +92,10 @@ def _training(m: dict) -> List[str]:
     out = ["## Recipe (derived from the data; training/store/recipe.py)", "", "| setting | value | why |", "|---|---|---|"]
     for k in ("max_len", "dim", "dropout", "batch_size", "mask_history"):
         if k in r:  # (runs before mask_history have no such key)
-            out.append(f"| {k} | {r[k]} | {r['why'].get(k, '')} |")
+            value, why = r[k], r["why"].get(k, "")
+            if k == "batch_size" and t.get("batch_size", value) != value:  # chosen again for a sampled softmax
+                value, why = t["batch_size"], f"{why}; {value} before the softmax rule sampled (below)"
+            out.append(f"| {k} | {value} | {why} |")
     sm = t.get("softmax")
     if sm:  # (runs before the sampled softmax have no such key)
         value = "full (every item)" if not sm["negatives"] else f"sampled: {sm['negatives']:,} items a step + targets"

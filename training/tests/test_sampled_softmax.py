@@ -29,7 +29,7 @@ def test_every_item_drawn_is_the_full_softmax(mask_history):
         torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
 
 
-def test_few_draws_are_cheaper_and_differ():
+def test_few_draws_differ_from_the_full_softmax_and_train_the_items():
     model = small_model()
     model.eval()
     inp, tgt = batch()

@@ -64,7 +64,7 @@ from training import data  # noqa: E402
 from training.store import synth  # noqa: E402
 from training.store.dataset import PrepareOptions, prepare  # noqa: E402
 from training.store.fit import FitOptions, fit  # noqa: E402
-from training.store.recipe import MIN_NEGATIVES  # noqa: E402
+from training.store.recipe import MIN_NEGATIVES, choose_batch  # noqa: E402
 
 
 def _store(tmp_path, items: int):
@@ -96,6 +96,7 @@ def test_a_budget_too_short_for_the_full_softmax_samples(tmp_path):
     events = []
     res = fit(ds, recipe, FitOptions(threads=1, max_steps=3, seed=3, time_budget_min=0.001), events.append)
     assert res["softmax"]["negatives"] == MIN_NEGATIVES and "sampled" in res["softmax"]["why"]
+    assert res["batch_size"] == choose_batch(recipe.max_len, MIN_NEGATIVES)  # chosen again for the sampled width
     assert any(e.get("stage") == "softmax" for e in events)  # (the probe spent this budget: no step follows)
 
 
