@@ -125,14 +125,14 @@ class SampledNegatives:
     too few epochs (training/store/fit.py decides). A step's candidates are the union of its targets (in-batch
     negatives for the other positions) and ``count`` items drawn uniformly with replacement. Each candidate's logit
     is corrected by minus the log of its inclusion probability, ``pi_j = 1 - (1 - 1/N)^count * (1 - p_j)^P``
-    (``p_j``: the item's share of training targets, ``P``: the step's positions), so the expected gradient
-    approximates the full softmax's (the logQ correction of sampled softmax): popular items, nearly always in the
+    (``p_j``: the item's share of the training steps, standing in for its share of targets; ``P``: the step's
+    positions), so the expected gradient approximates the full softmax's (the logQ correction of sampled softmax): popular items, nearly always in the
     set, are not pushed down more than the full softmax would. The correction rides in one extra column of ``h``
     (ones) and ``w`` (minus log pi), so the fused loss runs unchanged over the candidates."""
 
-    def __init__(self, count: int, target_share: torch.Tensor, generator: Optional[torch.Generator] = None):
+    def __init__(self, count: int, share: torch.Tensor, generator: Optional[torch.Generator] = None):
         self.count = int(count)
-        self.log_miss = torch.log1p(-target_share.clamp(0.0, 1.0 - 1e-7).double())  # log(1 - p_j), [N]
+        self.log_miss = torch.log1p(-share.clamp(0.0, 1.0 - 1e-7).double())  # log(1 - p_j), [N]
         self.generator = generator
 
     def candidates(self, target: torch.Tensor, n_items: int) -> torch.Tensor:
