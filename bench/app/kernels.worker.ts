@@ -187,14 +187,14 @@ const api = {
 
   ortStart: (encoderUrl: string) => ortStart(encoderUrl),
 
-  /** The engine's restore of the persisted lexical index (IndexedDB read + MiniSearch.loadJSONAsync). */
+  /** The engine's restore of the persisted lexical index (IndexedDB read + LexicalIndex.deserialize). */
   async lexicalRestore(databaseName: string, catalogSha256: string): Promise<{ ms: number; documents: number }> {
     const t0 = performance.now();
     const store = await IndexStore.open(databaseName);
-    const json = await store?.load(`${catalogSha256}:v${LEXICAL_INDEX_VERSION}`);
+    const parts = await store?.load(`${catalogSha256}:v${LEXICAL_INDEX_VERSION}`);
     store?.close();
-    if (!json) return { ms: Number.NaN, documents: 0 };
-    const index = await LexicalIndex.fromJSON(json);
+    if (!parts) return { ms: Number.NaN, documents: 0 };
+    const index = await LexicalIndex.deserialize(parts);
     return { ms: performance.now() - t0, documents: index.size };
   },
 };

@@ -214,17 +214,18 @@ async function openLexical(o: OpenSearchOptions): Promise<{ index: LexicalIndex;
   const key = `${o.catalogSha256}:v${LEXICAL_INDEX_VERSION}`;
   const store = await IndexStore.open(o.databaseName);
   try {
-    const json = await store?.load(key);
-    if (json) {
+    const parts = await store?.load(key);
+    if (parts) {
       try {
-        const index = await LexicalIndex.fromJSON(json);
+        const index = await LexicalIndex.deserialize(parts);
         if (index.size === o.catalog.size) return { index, restored: true };
       } catch {
         /* a damaged record: rebuild below */
       }
     }
     const index = await LexicalIndex.buildInChunks(o.catalog.entries.map((e, row) => ({ id: row, title: e.title })));
-    await store?.save(key, index.toJSON(), index.size);
+    // in parts, pausing between them: recommend() keeps answering while a large index is saved
+    if (store) await store.save(key, await index.serialize(), index.size);
     return { index, restored: false };
   } finally {
     store?.close();

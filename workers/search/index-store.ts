@@ -1,12 +1,13 @@
 /**
  * The persisted lexical index, in its own IndexedDB database (`<storageName>-search`), beside the history
  * database and independent of its schema. One record, keyed by the catalog's sha256 and the index version: a
- * new catalog (or new index options) misses and the index is rebuilt, and the old record is deleted.
+ * new catalog (or new index options) misses and the index is rebuilt, and the old record is deleted. The record
+ * holds the index as JSON parts (`LexicalIndex.serialize`), never one string the worker must parse in one go.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 interface SearchSchema extends DBSchema {
-  lexical: { key: string; value: { key: string; json: string; docs: number; savedAt: number } };
+  lexical: { key: string; value: { key: string; parts: string[]; docs: number; savedAt: number } };
 }
 
 const VERSION = 1;
@@ -33,21 +34,22 @@ export class IndexStore {
     }
   }
 
-  /** The serialized index saved under `key`, if any. */
-  async load(key: string): Promise<string | undefined> {
+  /** The serialized index's parts saved under `key`, if any (a record of another form reads as none). */
+  async load(key: string): Promise<string[] | undefined> {
     try {
-      return (await this.#db.get('lexical', key))?.json;
+      const parts = (await this.#db.get('lexical', key))?.parts;
+      return Array.isArray(parts) && parts.every((p) => typeof p === 'string') ? parts : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /** Saves `json` under `key` and deletes every other record. Storage errors are swallowed: it is a cache. */
-  async save(key: string, json: string, docs: number): Promise<boolean> {
+  /** Saves `parts` under `key` and deletes every other record. Storage errors are swallowed: it is a cache. */
+  async save(key: string, parts: string[], docs: number): Promise<boolean> {
     try {
       const tx = this.#db.transaction('lexical', 'readwrite');
       await tx.store.clear();
-      await tx.store.put({ key, json, docs, savedAt: Date.now() });
+      await tx.store.put({ key, parts, docs, savedAt: Date.now() });
       await tx.done;
       return true;
     } catch {
