@@ -68,7 +68,7 @@ class _FullSoftmaxCE(torch.autograd.Function):
     ``F.cross_entropy(h @ w.t(), target, reduction='sum')`` (with the optional masks of ``Recommender.forward``)."""
 
     @staticmethod
-    def forward(ctx, h, w, target, weights, allowed, hist, need_grad: bool):
+    def forward(ctx, h, w, target, weights, allowed, hist, need_grad: bool, smoothing: float = 0.0):
         n_items = w.shape[0]
         rows = max(1, SOFTMAX_CHUNK // max(n_items, 1))
         loss = torch.zeros((), dtype=h.dtype, device=h.device)
@@ -90,14 +90,24 @@ class _FullSoftmaxCE(torch.autograd.Function):
             m = logits.amax(1, keepdim=True)
             logits.sub_(m)
             zt = logits[r, tc]
+            if smoothing > 0.0:  # the mean logit over the items left in (masked ones sit at NEG or -inf)
+                live = logits > NEG / 2
+                n_live = live.sum(1, keepdim=True).clamp_min(1).to(logits.dtype)
+                zmean = torch.where(live, logits, torch.zeros((), dtype=logits.dtype)).sum(1, keepdim=True) / n_live
             logits.exp_()
             ssum = logits.sum(1, keepdim=True)
             ce = ssum.squeeze(1).log() - zt
+            if smoothing > 0.0:  # (1 - e) CE(target) + e CE(uniform over the live items)
+                ce = (1.0 - smoothing) * ce + smoothing * (ssum.log() - zmean).squeeze(1)
             wc = None if weights is None else weights[s:s + rows]
             loss += ce.sum() if wc is None else (ce * wc).sum()
             if need_grad:
                 logits.div_(ssum)
-                logits[r, tc] -= 1.0
+                if smoothing > 0.0:
+                    logits.sub_(live.to(logits.dtype).mul_(smoothing / n_live))
+                    logits[r, tc] -= 1.0 - smoothing
+                else:
+                    logits[r, tc] -= 1.0
                 if wc is not None:
                     logits.mul_(wc.unsqueeze(1))
                 torch.mm(logits, w, out=dh[s:s + rows])
@@ -108,16 +118,16 @@ class _FullSoftmaxCE(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         dh, dw = ctx.saved_tensors
-        return dh * g, dw * g, None, None, None, None, None
+        return dh * g, dw * g, None, None, None, None, None, None
 
 
 def full_softmax_ce(h: torch.Tensor, w: torch.Tensor, target: torch.Tensor, weights: Optional[torch.Tensor] = None,
-                    allowed: Optional[torch.Tensor] = None, hist=None) -> torch.Tensor:
+                    allowed: Optional[torch.Tensor] = None, hist=None, smoothing: float = 0.0) -> torch.Tensor:
     """``sum_p weights[p] * CE(h[p] @ w.t(), target[p])`` (see ``_FullSoftmaxCE``); ``allowed`` [N] bool masks items
     out (-inf), ``hist`` = (seen [P, l] item ids, valid [P, l]) adds NEG at each position's earlier items except
     its target. Memory O(P * D + N * D) instead of O(P * N)."""
     need = torch.is_grad_enabled() and (h.requires_grad or w.requires_grad)
-    return _FullSoftmaxCE.apply(h, w, target, weights, allowed, hist, need)
+    return _FullSoftmaxCE.apply(h, w, target, weights, allowed, hist, need, float(smoothing))
 
 
 class SampledNegatives:
@@ -370,7 +380,7 @@ class Recommender(nn.Module):
                 id_keep: Optional[torch.Tensor] = None, mask_history: bool = False,
                 event_types: Optional[torch.Tensor] = None,
                 target_weights: Optional[torch.Tensor] = None,
-                sampled: Optional["SampledNegatives"] = None) -> Tuple[torch.Tensor, int]:
+                sampled: Optional["SampledNegatives"] = None, smoothing: float = 0.0) -> Tuple[torch.Tensor, int]:
         """Training loss: summed cross-entropy over all items at every non-padding position, and the count.
 
         ``mask_history``: the items already in the sequence up to a position are not negatives there (the
@@ -394,7 +404,7 @@ class Recommender(nn.Module):
         hs, w = h[sel], table[1:]
         if sampled is not None:
             hs, w, target, allowed, hist = sampled.restrict(hs, w, target, allowed, hist)
-        return full_softmax_ce(hs, w, target, weights, allowed, hist), int(sel.sum())
+        return full_softmax_ce(hs, w, target, weights, allowed, hist, smoothing), int(sel.sum())
 
     def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor,
                      event_types: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -112,6 +112,37 @@ def test_fused_softmax_no_grad_and_scaled_backward():
     torch.testing.assert_close(gw, w.grad, rtol=1e-4, atol=1e-6)
 
 
+def test_fused_softmax_label_smoothing():
+    """(1 - e) CE(target) + e CE(uniform): = F.cross_entropy(label_smoothing=e) without masks; with items masked out
+    the uniform part spreads over the items left in."""
+    g = torch.Generator().manual_seed(5)
+    h = torch.randn(60, 8, generator=g).requires_grad_(True)
+    w = torch.randn(30, 8, generator=g).requires_grad_(True)
+    t = torch.randint(0, 30, (60,), generator=g)
+    full_softmax_ce(h, w, t, smoothing=0.1).backward()
+    gh, gw = h.grad.clone(), w.grad.clone()
+    h.grad = w.grad = None
+    ref = F.cross_entropy(h @ w.t(), t, reduction="sum", label_smoothing=0.1)
+    ref.backward()
+    torch.testing.assert_close(full_softmax_ce(h, w, t, smoothing=0.1), ref, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(gh, h.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(gw, w.grad, rtol=1e-4, atol=1e-6)
+    allowed = torch.ones(30, dtype=torch.bool)
+    allowed[::3] = False
+    allowed[t] = True  # targets stay in
+    h.grad = w.grad = None
+    full_softmax_ce(h, w, t, allowed=allowed, smoothing=0.2).backward()
+    gh, gw = h.grad.clone(), w.grad.clone()
+    h.grad = w.grad = None
+    z = (h @ w.t()).masked_fill(~allowed, float("-inf"))
+    logp = z.log_softmax(1)
+    manual = (0.8 * -logp.gather(1, t.unsqueeze(1)).squeeze(1) + 0.2 * -logp[:, allowed].mean(1)).sum()
+    manual.backward()
+    torch.testing.assert_close(full_softmax_ce(h, w, t, allowed=allowed, smoothing=0.2), manual, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(gh, h.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(gw, w.grad, rtol=1e-4, atol=1e-6)
+
+
 def test_text_tower_sparse_product_gradient():
     model = small_model()
     tower = model.items
