@@ -11,8 +11,8 @@ import type { Manifest } from '../workers/runtime/load-model';
 import { seededRandom } from '../tools/lib/random-adapter';
 import { sha256 } from '../tools/lib/sign-metadata';
 
-const WORDS = 'serum cream lotion balm polish lacquer mask scrub cleanser toner shampoo conditioner gel oil mist powder brush palette liner gloss'.split(' ');
-const KINDS = 'matte glossy repair daily night hydrating gentle intense classic travel'.split(' ');
+export const WORDS = 'serum cream lotion balm polish lacquer mask scrub cleanser toner shampoo conditioner gel oil mist powder brush palette liner gloss'.split(' ');
+export const KINDS = 'matte glossy repair daily night hydrating gentle intense classic travel'.split(' ');
 
 export interface SyntheticModel {
   folder: string;

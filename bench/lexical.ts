@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:lexical`: the persisted lexical index's save and restore in headless Chromium, on generated titles
+ * (the words of bench/synthetic-model.ts, each title with its own number, as in `bench:scale`): how long each takes
+ * and the longest the page's event loop was held meanwhile, for the parts 0.2.0 writes and the one JSON string that
+ * earlier versions wrote. Runs on a page's main thread (the same V8 as the engine's worker). Writes BENCHMARKS.md's
+ * "Lexical index: save and restore" section.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { build, type Rollup } from 'vite';
+import { CHROMIUM_ARGS } from '../playwright.config';
+import { load, machine } from './machine';
+import { ms } from './stats';
+import { KINDS, WORDS } from './synthetic-model';
+import type { Phase } from './lexical/page-entry';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const BEGIN = '<!-- lexical-persist:begin -->';
+const END = '<!-- lexical-persist:end -->';
+const SIZES = (process.env.BENCH_LEXICAL_DOCS ?? '100000,1000000').split(',').map(Number);
+
+const out = (await build({
+  configFile: false,
+  logLevel: 'warn',
+  build: {
+    write: false,
+    minify: false,
+    lib: { entry: join(repo, 'bench/lexical/page-entry.ts'), formats: ['iife'], name: 'lexicalBenchPage', fileName: 'page' },
+  },
+})) as Rollup.RollupOutput[] | Rollup.RollupOutput;
+const code = (Array.isArray(out) ? out[0]! : out).output[0].code;
+
+const start = load();
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const rows: string[] = [];
+try {
+  const page = await browser.newPage();
+  await page.goto('about:blank');
+  await page.addScriptTag({ content: code });
+  for (const n of SIZES) {
+    console.log(`[bench:lexical] ${n.toLocaleString('en-US')} titles`);
+    const r = await page.evaluate(
+      ([n, kinds, words]) => (globalThis as unknown as { lexicalBench: (n: number, k: string[], w: string[]) => Promise<{ phases: Phase[]; parts: number; chars: number }> }).lexicalBench(n, kinds, words),
+      [n, KINDS, WORDS] as [number, string[], string[]],
+    );
+    for (const p of r.phases) rows.push(`| ${n.toLocaleString('en-US')} | ${p.phase} | ${ms(p.ms)} | ${ms(p.longestBlockMs)} |`);
+    rows.push(`| ${n.toLocaleString('en-US')} | (0.2.0's record: ${r.parts} parts, ${(r.chars / 1e6).toFixed(1)} M characters) | | |`);
+  }
+} finally {
+  await browser.close();
+}
+const m = machine();
+const section = [
+  BEGIN,
+  '## Lexical index: save and restore',
+  '',
+  `\`npm run bench:lexical\` (bench/lexical.ts) on ${new Date().toISOString().slice(0, 10)}, ${m.nproc} CPUs (${m.cpuModel}), load ${start.join(', ')} at the start, ${load().join(', ')} at the end,`,
+  'headless Chromium, on a page\'s main thread: `LexicalIndex` over generated titles (those of `bench:scale`: three catalog',
+  'words and a number of its own each), built, then saved and restored as 0.2.0 persists it (`serialize` / `deserialize`:',
+  'JSON parts of about 20,000 entries with a pause between parts) and as earlier versions did (`toJSON` / `fromJSON`, one',
+  'string). IndexedDB itself is left out (the engine writes the result in one `put`). "Longest block": the longest gap',
+  'between the runs of a 0 ms timer re-armed throughout: how long a recommend() arriving meanwhile could wait.',
+  '',
+  '| titles | phase | time | longest block |',
+  '|---:|---|---:|---:|',
+  ...rows,
+  END,
+].join('\n');
+const path = join(repo, 'BENCHMARKS.md');
+const text = readFileSync(path, 'utf8');
+const re = new RegExp(`${BEGIN}[\\s\\S]*?${END}`);
+writeFileSync(path, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+console.log(section);
