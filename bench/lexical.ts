@@ -13,12 +13,12 @@ import { build, type Rollup } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config';
 import { load, machine } from './machine';
 import { ms } from './stats';
+import { replaceMarkedSection, sectionMarkers } from '../eval/sections';
 import { KINDS, WORDS } from './synthetic-model';
 import type { Phase } from './lexical/page-entry';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const BEGIN = '<!-- lexical-persist:begin -->';
-const END = '<!-- lexical-persist:end -->';
+const { begin: BEGIN, end: END } = sectionMarkers('lexical-persist');
 const SIZES = (process.env.BENCH_LEXICAL_DOCS ?? '100000,1000000').split(',').map(Number);
 
 const out = (await build({
@@ -69,7 +69,5 @@ const section = [
   END,
 ].join('\n');
 const path = join(repo, 'BENCHMARKS.md');
-const text = readFileSync(path, 'utf8');
-const re = new RegExp(`${BEGIN}[\\s\\S]*?${END}`);
-writeFileSync(path, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+writeFileSync(path, `${replaceMarkedSection(readFileSync(path, 'utf8'), 'lexical-persist', section).trimEnd()}\n`);
 console.log(section);
