@@ -170,7 +170,12 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         model, device_ids=[local] if device.type == "cuda" else None, broadcast_buffers=False) if world > 1 else model
     initial = {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}  # for a restart (schedule.py)
     params = [p for p in model.parameters() if p.requires_grad]
-    adam = torch.optim.Adam(params, lr=recipe.lr, betas=(0.9, 0.98))
+    if recipe.weight_decay > 0:  # decoupled (AdamW) on the matrices and tables; norms and biases left alone
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": recipe.weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        adam = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.98))
+    else:
+        adam = torch.optim.Adam(params, lr=recipe.lr, betas=(0.9, 0.98))
     items = np.asarray(ds.train.values)
     types = np.asarray(ds.train_types.values) if use_types else None
     weights = np.asarray(ds.type_weights if ds.type_weights is not None else np.ones(5), np.float32)

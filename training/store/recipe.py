@@ -67,6 +67,7 @@ class Recipe:
     mask_history: bool = False  # earlier items of the sequence are not softmax negatives (model.Recommender.forward)
     negatives: int = -1  # softmax: -1 = decided by fit.py from the measured step time (choose_negatives), 0 = full
     id_dropout: float = 0.0  # share of items whose ID part is dropped in a step (their text part stands alone)
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW) on weight matrices and tables (0 = Adam, none)
     label_smoothing: float = 0.0  # share of each target's loss spread uniformly over the items (0 = none)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
