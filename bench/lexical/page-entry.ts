@@ -32,11 +32,15 @@ async function timed<T>(phase: string, f: () => Promise<T> | T, out: Phase[]): P
   return r;
 }
 
-async function run(n: number, kinds: string[], words: string[]): Promise<{ phases: Phase[]; parts: number; chars: number }> {
-  const docs = Array.from({ length: n }, (_, i) => ({
-    id: i,
-    title: `${kinds[i % kinds.length]} ${words[(i * 7) % words.length]} ${words[(i * 13) % words.length]} no. ${i}`,
-  }));
+/** `titles` given: those (a real catalog's); else `n` generated from `kinds` and `words`. */
+async function run(n: number, kinds: string[], words: string[], titles?: string[]): Promise<{ phases: Phase[]; parts: number; chars: number }> {
+  const docs = titles
+    ? titles.map((title, id) => ({ id, title }))
+    : Array.from({ length: n }, (_, i) => ({
+        id: i,
+        title: `${kinds[i % kinds.length]} ${words[(i * 7) % words.length]} ${words[(i * 13) % words.length]} no. ${i}`,
+      }));
+  n = docs.length;
   const phases: Phase[] = [];
   const index = await timed('build (buildInChunks)', () => LexicalIndex.buildInChunks(docs), phases);
   const json = await timed('save, earlier versions (toJSON: one string)', () => index.toJSON(), phases);
