@@ -112,11 +112,12 @@ export class LexicalIndex {
 
   /**
    * The index as JSON parts (the first: a head of counts; then slices of about {@link ENTRIES_PER_PART} entries
-   * of each of MiniSearch's maps, the term index counted in postings), made a part at a time with a pause between parts, so that the worker goes on answering
-   * while a large index is saved: MiniSearch's own `toJSON()` walks the whole index in one call (seconds at a
-   * million titles: BENCHMARKS.md, "Catalog scale"). {@link LexicalIndex.deserialize} reads them back; together
-   * they give what `toJSON()` and `loadJSONAsync` give (test/unit/search/lexical-index.test.ts). Where MiniSearch's
-   * fields are not what this reads (another major version), it falls back to `toJSON()` in one part.
+   * of each of MiniSearch's maps, the term index counted in postings), made a part at a time with a pause between
+   * parts, so that the worker goes on answering while a large index is saved: MiniSearch's own `toJSON()` walks
+   * the whole index in one call (4.6 s at a million titles: BENCHMARKS.md, "Lexical index: save and restore").
+   * {@link LexicalIndex.deserialize} reads them back; together they give what `toJSON()` and `loadJSONAsync` give
+   * (test/unit/search/lexical-index.test.ts). Where MiniSearch's fields are not what this reads (another major
+   * version), it falls back to `toJSON()` in one part.
    */
   async serialize(entriesPerPart = ENTRIES_PER_PART): Promise<string[]> {
     const m = internals(this.#mini);
