@@ -1,6 +1,7 @@
 /**
- * `npm run bench:lexical`: the persisted lexical index's save and restore in headless Chromium, on generated titles
- * (the words of bench/synthetic-model.ts, each title with its own number, as in `bench:scale`): how long each takes
+ * `npm run bench:lexical`: the persisted lexical index's save and restore in headless Chromium, on the shipped Beauty
+ * catalog's titles and on generated ones (the words of bench/synthetic-model.ts, each title with its own number, as
+ * in `bench:scale`): how long each takes
  * and the longest the page's event loop was held meanwhile, for the parts 0.2.0 writes and the one JSON string that
  * earlier versions wrote. Runs on a page's main thread (the same V8 as the engine's worker). Writes BENCHMARKS.md's
  * "Lexical index: save and restore" section.

@@ -13,9 +13,11 @@ export const LEXICAL_INDEX_VERSION = 2;
 /** Entries per part of a serialized index: a part is stringified or parsed in one go (~20 ms for 20,000 terms). */
 const ENTRIES_PER_PART = 20_000;
 
-/** The four maps of MiniSearch's plain-object form that grow with the catalog; the rest is a few numbers. */
-const SECTIONS = ['documentIds', 'fieldLength', 'storedFields', 'index'] as const;
-type Section = (typeof SECTIONS)[number];
+/** MiniSearch's per-document maps, serialized entry by entry; with the term index, all that grows with the catalog. */
+const MAP_SECTIONS = ['documentIds', 'fieldLength', 'storedFields'] as const;
+type MapSection = (typeof MAP_SECTIONS)[number];
+type Section = MapSection | 'index';
+const SECTIONS: readonly Section[] = [...MAP_SECTIONS, 'index'];
 
 /** MiniSearch 7's fields behind `toJSON()` (serialization version 2); checked before use, see `internals`. */
 interface MiniInternals {
@@ -131,12 +133,12 @@ export class LexicalIndex {
       serializationVersion: 2,
     };
     const parts = [JSON.stringify({ head })];
-    const sources: Record<Exclude<Section, 'index'>, Iterable<[unknown, unknown]>> = {
+    const sources: Record<MapSection, Iterable<[unknown, unknown]>> = {
       documentIds: m._documentIds,
       fieldLength: m._fieldLength,
       storedFields: m._storedFields,
     };
-    for (const section of ['documentIds', 'fieldLength', 'storedFields'] as const) {
+    for (const section of MAP_SECTIONS) {
       let slice: unknown[] = [];
       for (const entry of sources[section]) {
         slice.push(entry);
@@ -187,7 +189,7 @@ export class LexicalIndex {
     const first = JSON.parse(parts[0]!) as { head?: Record<string, unknown>; whole?: AsPlainObject };
     if (first.whole) return new LexicalIndex(await MiniSearch.loadJSAsync<LexicalDoc>(first.whole, INDEX_OPTIONS));
     if (!first.head) throw new Error('no head');
-    const maps: Record<Exclude<Section, 'index'>, Record<string, unknown>> = { documentIds: {}, fieldLength: {}, storedFields: {} };
+    const maps: Record<MapSection, Record<string, unknown>> = { documentIds: {}, fieldLength: {}, storedFields: {} };
     const index: [string, Record<string, Record<string, number>>][] = [];
     const terms = new Map<string, Record<string, Record<string, number>>>();
     for (let i = 1; i < parts.length; i++) {
