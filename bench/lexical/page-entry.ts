@@ -1,6 +1,6 @@
 /**
- * The page side of `npm run bench:lexical`: builds a LexicalIndex over the titles given (or generated ones), then saves and restores it
- * the way 0.2.0 does (`serialize` / `deserialize`, in parts) and the way earlier versions did (`toJSON` /
+ * The page side of `npm run bench:lexical`: builds a LexicalIndex over the titles given (or generated ones), then
+ * saves and restores it the way 0.2.0 does (`serialize` / `deserialize`, in parts) and the way earlier versions did (`toJSON` /
  * `fromJSON`, one string), timing each and the longest the event loop was held meanwhile (a 0 ms timer re-armed
  * all along: the longest gap between its runs).
  */
