@@ -360,6 +360,9 @@ class ItemTower(nn.Module):
             v = v + self.id_emb * mask
         if self.cfg.use_text:
             v = v + self.text_vectors()
+        extra = getattr(self, "attributes", None)  # catalog attribute values (training/store/attributes.py)
+        if extra is not None:
+            v = v + extra()
         return v
 
 

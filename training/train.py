@@ -74,10 +74,19 @@ def collate(examples: Sequence[np.ndarray]) -> Tuple[torch.Tensor, torch.Tensor]
 
 
 # -------------------------------------------------------------------------------------------------- model ----
-def build_model(ds: data_mod.Dataset, cfg: ModelConfig, tokenizer: Optional[WordPieceTokenizer] = None) -> Recommender:
+def build_model(ds: data_mod.Dataset, cfg: ModelConfig, tokenizer: Optional[WordPieceTokenizer] = None,
+                attributes: Optional[bool] = None) -> Recommender:
+    """``attributes``: give the item tower the catalog's attribute values (store data sets only); None = as the
+    data set's recipe says."""
     tok = tokenizer or WordPieceTokenizer()
     token_ids = tok.encode_batch(ds.titles)
     model = Recommender(cfg, token_ids)
+    if attributes is None:
+        recipe = ds.extra.get("recipe")
+        attributes = bool(recipe is not None and getattr(recipe, "attributes", 0))
+    if attributes and ds.extra.get("catalog_attrs"):
+        from .store.attributes import attach_attribute_features
+        attach_attribute_features(model, ds.extra["catalog_attrs"])
     if ds.extra.get("image_vectors") is not None:  # store catalogs with an image_vector column
         from .store.image import attach_image_features
         attach_image_features(model, ds.extra["image_vectors"])
@@ -94,7 +103,8 @@ def load_checkpoint(path: str, ds: Optional[data_mod.Dataset] = None) -> Tuple[R
         ds = data_mod.load(ck["dataset"], ck.get("max_users"))
         if ck.get("cold_items") is not None:
             ds = data_mod.hold_out_cold_items(ds, ck["cold_fraction"], ck["cold_seed"])
-    model = build_model(ds, ModelConfig(**ck["config"]))
+    model = build_model(ds, ModelConfig(**ck["config"]),
+                        attributes=any(k.startswith("items.attributes.") for k in ck["state"]))
     model.load_state_dict(ck["state"])
     model.eval()
     return model, ck

@@ -1,5 +1,5 @@
 """Read a store catalog (CSV or JSON Lines): ``item_id`` plus optional ``title``, ``description``, ``category``,
-``brand``, ``price``, ``image_vector`` and any free attribute columns.
+``brand``, ``tags``, ``price``, ``image_vector`` and any free attribute columns.
 
 The text the model reads for an item (its text-tower input) is ``title``, then ``brand`` unless the title already
 contains it, then the ``category`` path with its separators (``>``, ``|``, ``/``) turned into spaces; ``description``
@@ -19,10 +19,11 @@ import numpy as np
 from .errors import Problems
 from .table import open_table
 
-KNOWN = ("item_id", "title", "description", "category", "brand", "price", "image_vector")
+KNOWN = ("item_id", "title", "description", "category", "brand", "tags", "price", "image_vector")
 DEFAULT_TEXT_FIELDS = ("title", "brand", "category")
 _CAT_SEP = re.compile(r"\s*(?:>|\||/)\s*")
 _VEC_SPLIT = re.compile(r"[\s,;]+")
+_TAG_SEP = re.compile(r"\s*[|;]\s*")
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Catalog:
     ids: List[str]  # index i = item i+1
     titles: List[str]  # display title ('' when absent)
     texts: List[str]  # text-tower input
-    attrs: List[dict]  # catalog.json extras per item: category, brand, price, attrs{...}
+    attrs: List[dict]  # catalog.json extras per item: category, brand, tags[], price, attrs{...}
     image: Optional[np.ndarray] = None  # float32 [N, W]; rows of items without a vector are zero
     has_image: Optional[np.ndarray] = None  # bool [N]
     index: Dict[str, int] = field(default_factory=dict)  # external id -> item id (1-based)
@@ -57,6 +58,17 @@ def item_text(title: str, brand: str, category: str, description: str, fields: S
     if "description" in fields and description:
         parts.append(description)
     return " ".join(parts)
+
+
+def split_tags(raw) -> List[str]:
+    """``tags`` cell -> labels: a JSON list as is, a string split on ``|`` or ``;``; empty labels dropped."""
+    if raw is None:
+        return []
+    if isinstance(raw, (list, tuple)):
+        parts = [str(p).strip() for p in raw]
+    else:
+        parts = _TAG_SEP.split(str(raw).strip())
+    return [p for p in parts if p]
 
 
 def _vector(raw) -> Optional[List[float]]:
@@ -98,6 +110,9 @@ def read_catalog(path: str, problems: Problems, text_fields: Sequence[str] = DEF
                 extra["category"] = category
             if brand:
                 extra["brand"] = brand
+            tags = split_tags(get["tags"](rec))
+            if tags:
+                extra["tags"] = tags
             price = get["price"](rec)
             if _s(price):
                 try:

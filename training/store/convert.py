@@ -9,7 +9,8 @@ Each writes ``events.csv.gz`` (``user_id,item_id``: no timestamps, file order is
 training command. Output stays under training/out/ (git-ignored): MovieLens may not be redistributed, never commit
 or ship anything made from it.
 
-- **beauty**: ``s3rec_Beauty.txt.gz`` sequences, ASINs and titles from ``items.tsv.gz``. Leave-one-out on this log
+- **beauty**: ``s3rec_Beauty.txt.gz`` sequences, ASINs and titles from ``items.tsv.gz``, and S3-Rec's attribute ids
+  (brand and categories, published as numbers only) as ``tags`` (``a17|a4``). Leave-one-out on this log
   is exactly the S3-Rec split of training/data.py.
 - **ml1m**: the gSASRec files. A user's log is ``train_input`` (+ ``val_output`` for the 512 validation users) +
   ``test_output``; the shared files lack seq[-2] of the other 5,528 users, so their log skips that one item. Generic
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import json
 import os
 import shlex
 from typing import Dict, List
@@ -61,8 +63,11 @@ def convert_beauty(out: str) -> dict:
     n = max(items)
     with data_mod._open(os.path.join(root, "s3rec_Beauty.txt.gz")) as f:
         users = [[items[int(x)][0] for x in line.split()[1:]] for line in f if line.strip()]
-    catalog = [{"item_id": items[i][0], "title": items[i][1]} for i in range(1, n + 1)]
-    return _write(out, users, catalog, ["item_id", "title"])
+    with data_mod._open(os.path.join(root, "s3rec_Beauty_item2attributes.json.gz")) as f:
+        attrs = json.load(f)  # s3rec item id -> attribute ids (brand and categories, names not published)
+    catalog = [{"item_id": items[i][0], "title": items[i][1],
+                "tags": "|".join(f"a{a}" for a in attrs.get(str(i), []))} for i in range(1, n + 1)]
+    return _write(out, users, catalog, ["item_id", "title", "tags"])
 
 
 def convert_ml1m(out: str) -> dict:
