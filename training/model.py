@@ -383,31 +383,60 @@ class Recommender(nn.Module):
                 id_keep: Optional[torch.Tensor] = None, mask_history: bool = False,
                 event_types: Optional[torch.Tensor] = None,
                 target_weights: Optional[torch.Tensor] = None,
-                sampled: Optional["SampledNegatives"] = None, smoothing: float = 0.0) -> Tuple[torch.Tensor, int]:
+                sampled: Optional["SampledNegatives"] = None, smoothing: float = 0.0,
+                future: Tuple[int, float] = (0, 0.0)) -> Tuple[torch.Tensor, int]:
         """Training loss: summed cross-entropy over all items at every non-padding position, and the count.
 
         ``mask_history``: the items already in the sequence up to a position are not negatives there (the
         ``exclude_history`` ranking never shows them), except the target itself. ``event_types`` [B, l]: the
         inputs' event types (default all views); ``target_weights`` [B, l]: each position's loss weight (default 1).
         ``sampled``: the softmax runs over the batch's targets and a uniform sample of items instead of the whole
-        catalog, each logit corrected by its item's log inclusion probability (``SampledNegatives``)."""
+        catalog, each logit corrected by its item's log inclusion probability (``SampledNegatives``).
+        ``future`` = (k, g): each position also predicts the k items after its next one, the j-th of them with
+        loss weight g ** j (extra rows of the same softmax; the count returned is still the next-item positions')."""
         table = self.items(id_keep)
         h = self.encode(table, inp, event_types)
         sel = tgt > 0
-        target = tgt[sel] - 1
-        hist = None
-        if mask_history:
+        count = int(sel.sum())
+
+        def history(rows: torch.Tensor):
+            if not mask_history:
+                return None
             length = inp.shape[1]
-            b_idx, i_idx = sel.nonzero(as_tuple=True)
+            b_idx, i_idx = rows.nonzero(as_tuple=True)
             seen = inp[b_idx]  # [P, l] the sequence's inputs
             upto = torch.arange(length, device=inp.device).unsqueeze(0) <= i_idx.unsqueeze(1)
-            hist = (seen, upto & (seen > 0))
+            return seen, upto & (seen > 0)
+
+        hs, target, hist = h[sel], tgt[sel] - 1, history(sel)
         weights = None if target_weights is None else target_weights[sel]
+        if future[0] > 0:  # later items as extra targets of the same positions, down-weighted
+            hs_l, tg_l, wt_l, hi_l = [hs], [target], [torch.ones_like(target, dtype=h.dtype) if weights is None
+                                                      else weights], [hist]
+            for j in range(1, int(future[0]) + 1):
+                if j >= tgt.shape[1]:
+                    break
+                later = torch.zeros_like(tgt)
+                later[:, :-j] = tgt[:, j:]
+                rows = (later > 0) & sel
+                scale = float(future[1]) ** j
+                hs_l.append(h[rows])
+                tg_l.append(later[rows] - 1)
+                if target_weights is None:
+                    wt_l.append(torch.full((int(rows.sum()),), scale, dtype=h.dtype, device=h.device))
+                else:
+                    shifted = torch.zeros_like(target_weights)
+                    shifted[:, :-j] = target_weights[:, j:]
+                    wt_l.append(shifted[rows] * scale)
+                hi_l.append(history(rows))
+            hs, target, weights = torch.cat(hs_l), torch.cat(tg_l), torch.cat(wt_l)
+            if mask_history:
+                hist = (torch.cat([x[0] for x in hi_l]), torch.cat([x[1] for x in hi_l]))
         allowed = None if item_allowed is None else item_allowed[1:]
-        hs, w = h[sel], table[1:]
+        w = table[1:]
         if sampled is not None:
             hs, w, target, allowed, hist = sampled.restrict(hs, w, target, allowed, hist)
-        return full_softmax_ce(hs, w, target, weights, allowed, hist, smoothing), int(sel.sum())
+        return full_softmax_ce(hs, w, target, weights, allowed, hist, smoothing), count
 
     def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor,
                      event_types: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -203,7 +203,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         if recipe.id_dropout > 0:  # the same items lose their ID part in the inputs and in the softmax
             keep = (torch.rand(ds.num_items + 1, 1, device=device) >= recipe.id_dropout).float()
         loss, n = net(dev(inp), dev(tgt), None, keep, recipe.mask_history, dev(ty), dev(wt), sampled,
-                      recipe.label_smoothing)
+                      recipe.label_smoothing, (recipe.future_targets, recipe.future_weight))
         (loss * world / max(int((lengths[b] - 1).sum()), 1)).backward()
         return loss, n
 

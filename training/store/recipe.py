@@ -69,6 +69,8 @@ class Recipe:
     id_dropout: float = 0.0  # share of items whose ID part is dropped in a step (their text part stands alone)
     weight_decay: float = 0.0  # decoupled weight decay (AdamW) on weight matrices and tables (0 = Adam, none)
     label_smoothing: float = 0.0  # share of each target's loss spread uniformly over the items (0 = none)
+    future_targets: int = 0  # each position also predicts this many later items (model.Recommender.forward)
+    future_weight: float = 0.5  # ... the j-th later one with weight future_weight ** j
     attributes: int = 0  # 1 = catalog attribute values (brand, category levels, tags) as item vectors (attributes.py)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None

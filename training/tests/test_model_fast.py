@@ -197,3 +197,25 @@ def test_train_mode_without_dropout_equals_eval_mode(heads):
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
     for k in g_ref:
         torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+@pytest.mark.parametrize("mask_history", [False, True])
+def test_future_targets_are_down_weighted_extra_rows(mask_history):
+    """``future=(k, g)``: the next item's loss plus g ** j times the loss of the j-th item after it (j <= k), at the
+    same positions: the reference shifts the targets and sums the plain losses."""
+    model = small_model(dropout=0.0)
+    model.train()
+    inp, tgt = batch()
+    got, n = model(inp, tgt, mask_history=mask_history, future=(2, 0.5))
+    assert n == int((tgt > 0).sum())
+    g_got = grads(model, got)
+    ref = reference_loss(model, inp, tgt, mask_history=mask_history)
+    for j in (1, 2):
+        later = torch.zeros_like(tgt)
+        later[:, :-j] = tgt[:, j:]
+        later[tgt == 0] = 0  # padding positions predict nothing
+        ref = ref + 0.5 ** j * reference_loss(model, inp, later, mask_history=mask_history)
+    g_ref = grads(model, ref)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
+    for k in g_ref:
+        torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
