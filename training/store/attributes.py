@@ -11,41 +11,13 @@ in the browser with ``catalog.add()`` gets its text vector alone.
 """
 from __future__ import annotations
 
-import re
-from collections import Counter
-from typing import Dict, List, Sequence, Tuple
+from typing import Sequence
 
 import torch
 import torch.nn as nn
 
 from ..model import Recommender, _SpMM
-
-MIN_ITEMS = 2  # a value must name at least this many catalog items to get a vector
-_CAT_SEP = re.compile(r"\s*(?:>|\||/)\s*")
-
-
-def item_values(extra: dict) -> List[str]:
-    """The attribute values of one item's catalog extras (``catalog.json`` ``attrs`` row), deduplicated, in order."""
-    out: List[str] = []
-    brand = str(extra.get("brand") or "").strip().lower()
-    if brand:
-        out.append("brand=" + brand)
-    for level in _CAT_SEP.split(str(extra.get("category") or "").strip().lower()):
-        if level:
-            out.append("category=" + level)
-    for tag in extra.get("tags") or []:
-        out.append("tag=" + str(tag).strip().lower())
-    return list(dict.fromkeys(out))
-
-
-def attribute_lists(attrs: Sequence[dict], min_items: int = MIN_ITEMS) -> Tuple[List[List[int]], List[str]]:
-    """Per item (0-based, catalog order) the ids of its values that name ``min_items`` or more items, and the
-    vocabulary (id -> value). Empty lists and vocabulary when the catalog has no such value."""
-    per_item = [item_values(a or {}) for a in attrs]
-    counts = Counter(v for vals in per_item for v in vals)
-    vocab = sorted(v for v, c in counts.items() if c >= min_items)
-    index: Dict[str, int] = {v: j for j, v in enumerate(vocab)}
-    return [[index[v] for v in vals if v in index] for vals in per_item], vocab
+from .catalog import attribute_lists
 
 
 class AttributeTerm(nn.Module):

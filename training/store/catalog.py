@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,6 +25,7 @@ DEFAULT_TEXT_FIELDS = ("title", "brand", "category")
 _CAT_SEP = re.compile(r"\s*(?:>|\||/)\s*")
 _VEC_SPLIT = re.compile(r"[\s,;]+")
 _TAG_SEP = re.compile(r"\s*[|;]\s*")
+ATTRIBUTE_MIN_ITEMS = 2  # an attribute value must name at least this many catalog items to get a vector
 
 
 @dataclass
@@ -69,6 +71,31 @@ def split_tags(raw) -> List[str]:
     else:
         parts = _TAG_SEP.split(str(raw).strip())
     return [p for p in parts if p]
+
+
+def item_values(extra: dict) -> List[str]:
+    """The attribute values of one item's catalog extras (``catalog.json`` ``attrs`` row), deduplicated, in order."""
+    out: List[str] = []
+    brand = str(extra.get("brand") or "").strip().lower()
+    if brand:
+        out.append("brand=" + brand)
+    for level in _CAT_SEP.split(str(extra.get("category") or "").strip().lower()):
+        if level:
+            out.append("category=" + level)
+    for tag in extra.get("tags") or []:
+        out.append("tag=" + str(tag).strip().lower())
+    return list(dict.fromkeys(out))
+
+
+def attribute_lists(attrs: Sequence[dict],
+                    min_items: int = ATTRIBUTE_MIN_ITEMS) -> Tuple[List[List[int]], List[str]]:
+    """Per item (0-based, catalog order) the ids of its values that name ``min_items`` or more items, and the
+    vocabulary (id -> value). Empty lists and vocabulary when the catalog has no such value."""
+    per_item = [item_values(a or {}) for a in attrs]
+    counts = Counter(v for vals in per_item for v in vals)
+    vocab = sorted(v for v, c in counts.items() if c >= min_items)
+    index: Dict[str, int] = {v: j for j, v in enumerate(vocab)}
+    return [[index[v] for v in vals if v in index] for vals in per_item], vocab
 
 
 def _vector(raw) -> Optional[List[float]]:

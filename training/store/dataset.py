@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .. import data as data_mod
-from .catalog import DEFAULT_TEXT_FIELDS, Catalog, read_catalog
+from .catalog import DEFAULT_TEXT_FIELDS, Catalog, attribute_lists, read_catalog
 from .errors import InputError, Problems
 from .events import EVENT_TYPES, read_events
 from .memory import peak_rss_mib
@@ -64,7 +64,8 @@ def prepare(opt: PrepareOptions) -> dict:
     n_trained = int(len(np.unique(Ragged(seqs.items, split.train_starts, split.train_ends).concat())))
     recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), n_trained, len(catalog),
                     [1.0] * 4 if opt.ignore_types else opt.type_weights,
-                    repeat_share(seqs.items, split.train_starts, split.train_ends), t_len)
+                    repeat_share(seqs.items, split.train_starts, split.train_ends), t_len,
+                    len(attribute_lists(catalog.attrs)[1]))
     os.makedirs(opt.out, exist_ok=True)
     seqs.save(os.path.join(opt.out, "sequences.npz"))
     _save_catalog(catalog, opt.out)

@@ -131,11 +131,12 @@ def seen_share(train_lengths: np.ndarray, max_len: int, num_items: int) -> float
 
 def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_items: int = 0,
            type_weights: Sequence[float] = DEFAULT_TYPE_WEIGHTS, repeats: float = 0.0,
-           train_lengths: Optional[np.ndarray] = None) -> Recipe:
+           train_lengths: Optional[np.ndarray] = None, attribute_values: int = 0) -> Recipe:
     """``step_counts``: steps per user (whole sequences); ``train_targets``: target positions in the training split;
     ``trained_items``: items with at least one training step; ``num_items``: catalog size (softmax width);
     ``repeats``: ``repeat_share`` of the training split; ``train_lengths``: steps per user in the training split
-    (default ``step_counts``)."""
+    (default ``step_counts``); ``attribute_values``: catalog attribute values naming two or more items
+    (``catalog.attribute_lists``)."""
     max_len = choose_max_len(step_counts)
     dim = 64 if train_targets >= 20_000 else 32
     per_item = train_targets / max(trained_items, 1)
@@ -151,10 +152,12 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
         "batch_size": f"max_len {max_len}, {max(num_items, trained_items):,} items -> {batch}",
         "mask_history": f"a position's history covers {100 * seen:.2f} % of the catalog, {100 * repeats:.1f} % of "
                         f"targets repeat an earlier item -> {'on' if mask else 'off'}",
+        "attributes": f"{attribute_values:,} catalog attribute values (brand, category levels, tags) name 2+ items "
+                      f"-> {'on' if attribute_values else 'off'}",
     }
     return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
                   history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights),
-                  mask_history=mask, why=why)
+                  mask_history=mask, attributes=int(attribute_values > 0), why=why)
 
 
 def choose_negatives(step_s: float, steps_per_epoch: int, budget_s: Optional[float], num_items: int):

@@ -1,5 +1,5 @@
 """Catalog attributes as item vectors (training/store/attributes.py): which values count, the tower term, its
-gradient, and a store run that trains, saves and reloads it."""
+gradient, the recipe rule, and a store run (its defaults) that trains, saves, exports and reloads it."""
 import json
 import os
 
@@ -8,9 +8,10 @@ import torch
 
 from training.model import ModelConfig, Recommender
 from training.store import cli, synth
-from training.store.attributes import attach_attribute_features, attribute_lists, item_values
-from training.store.catalog import read_catalog, split_tags
+from training.store.attributes import attach_attribute_features
+from training.store.catalog import attribute_lists, item_values, read_catalog, split_tags
 from training.store.errors import Problems
+from training.store.recipe import derive
 from training.train import load_checkpoint
 
 
@@ -59,12 +60,20 @@ def test_term_is_the_mean_of_the_values_and_trains():
         assert torch.allclose(model.items(), v, atol=1e-6)  # eval path (sparse.mm) = training path (_SpMM)
 
 
+def test_the_rule_turns_the_term_on_where_values_exist():
+    steps = np.full(100, 8)
+    assert derive(steps, 50_000, 900, 1000, attribute_values=12).attributes == 1
+    off = derive(steps, 50_000, 900, 1000)
+    assert off.attributes == 0 and off.why["attributes"].endswith("-> off")
+
+
 def test_store_run_trains_saves_and_reloads_the_term(tmp_path):
     g = synth.generate(str(tmp_path / "in"), users=200, items=120, seed=3)
     out = str(tmp_path / "model")
-    rc = cli.main(["--events", g["events"], "--catalog", g["catalog"], "--out", out, "--epochs", "1", "--quiet",
-                   "--recipe-set", "attributes=1"])
+    rc = cli.main(["--events", g["events"], "--catalog", g["catalog"], "--out", out, "--epochs", "1", "--quiet"])
     assert rc == 0
+    recipe = json.load(open(os.path.join(out + ".work", "data", "prepared.json")))["recipe"]
+    assert recipe["attributes"] == 1 and "name 2+ items -> on" in recipe["why"]["attributes"]  # brand + category
     ck_path = os.path.join(out + ".work", "model.pt")
     state = torch.load(ck_path, map_location="cpu")["state"]
     assert "items.attributes.emb" in state
