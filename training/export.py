@@ -39,8 +39,9 @@ derived from the **Amazon review data** (Beauty category, 5-core, 2014 release) 
 One-Class Collaborative Filtering", WWW 2016; J. McAuley et al., "Image-based Recommendations on Styles and
 Substitutes", SIGIR 2015). That data is made available for **research use**.
 
-What is shipped: a derived catalog (product ASINs, product titles, interaction counts) and model weights trained on
-the review sequences (the S3-Rec split, aHuiWang/CIKM2020-S3Rec). No review text, ratings or user identifiers are
+What is shipped: a derived catalog (product ASINs, product titles, interaction counts, and S3-Rec's numeric brand and
+category ids as `tags`) and model weights trained on the review sequences and those ids (the S3-Rec split and
+attribute file, aHuiWang/CIKM2020-S3Rec). No review text, ratings or user identifiers are
 included. It is shipped, with this attribution, only as a demo catalog for the library; it is not part of the npm
 package (`files` lists only `dist/`). Do not use it commercially; obtain the data under its own terms if you need it.
 

@@ -47,6 +47,8 @@ MIN_EPOCHS = 20  # the full softmax stays while the budget holds at least this m
 MIN_NEGATIVES = 2048  # fewest uniform draws a sampled step makes
 REPEAT_MASK_MAX = 0.1  # mask_history only while fewer training targets than this repeat an earlier item of their user
 SEEN_MASK_MIN = 0.01  # ... and while a target position's earlier items cover at least this share of the catalog
+FUTURE_MAX_PER_ITEM = 50  # later items as extra targets below this many training targets per trained item (EVAL.md)
+FUTURE_WEIGHT = 0.5
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Recipe:
     weight_decay: float = 0.0  # decoupled weight decay (AdamW) on weight matrices and tables (0 = Adam, none)
     label_smoothing: float = 0.0  # share of each target's loss spread uniformly over the items (0 = none)
     future_targets: int = 0  # each position also predicts this many later items (model.Recommender.forward)
-    future_weight: float = 0.5  # ... the j-th later one with weight future_weight ** j
+    future_weight: float = FUTURE_WEIGHT  # ... the j-th later one with weight future_weight ** j
     attributes: int = 0  # 1 = catalog attribute values (brand, category levels, tags) as item vectors (attributes.py)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
@@ -145,6 +147,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
     p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
     seen = seen_share(step_counts if train_lengths is None else train_lengths, max_len, max(num_items, trained_items))
     mask = repeats < REPEAT_MASK_MAX and seen >= SEEN_MASK_MIN
+    future = int(per_item < FUTURE_MAX_PER_ITEM)
     why = {
         "max_len": f"80th percentile of steps per user = {p80:.0f} -> {max_len}",
         "dim": f"{train_targets:,} training target positions -> {dim}",
@@ -152,12 +155,14 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
         "batch_size": f"max_len {max_len}, {max(num_items, trained_items):,} items -> {batch}",
         "mask_history": f"a position's history covers {100 * seen:.2f} % of the catalog, {100 * repeats:.1f} % of "
                         f"targets repeat an earlier item -> {'on' if mask else 'off'}",
+        "future_targets": f"{per_item:.1f} training targets per trained item (< {FUTURE_MAX_PER_ITEM}: each position "
+                          f"also predicts the item after its next, weight {FUTURE_WEIGHT}) -> {future}",
         "attributes": f"{attribute_values:,} catalog attribute values (brand, category levels, tags) name 2+ items "
                       f"-> {'on' if attribute_values else 'off'}",
     }
     return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
                   history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights),
-                  mask_history=mask, attributes=int(attribute_values > 0), why=why)
+                  mask_history=mask, future_targets=future, attributes=int(attribute_values > 0), why=why)
 
 
 def choose_negatives(step_s: float, steps_per_epoch: int, budget_s: Optional[float], num_items: int):

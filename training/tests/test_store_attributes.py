@@ -1,5 +1,5 @@
 """Catalog attributes as item vectors (training/store/attributes.py): which values count, the tower term, its
-gradient, the recipe rule, and a store run (its defaults) that trains, saves, exports and reloads it."""
+gradient, and a store run (its defaults) that trains, saves, exports and reloads it."""
 import json
 import os
 
@@ -11,7 +11,6 @@ from training.store import cli, synth
 from training.store.attributes import attach_attribute_features
 from training.store.catalog import attribute_lists, item_values, read_catalog, split_tags
 from training.store.errors import Problems
-from training.store.recipe import derive
 from training.train import load_checkpoint
 
 
@@ -58,13 +57,6 @@ def test_term_is_the_mean_of_the_values_and_trains():
     model.eval()
     with torch.no_grad():
         assert torch.allclose(model.items(), v, atol=1e-6)  # eval path (sparse.mm) = training path (_SpMM)
-
-
-def test_the_rule_turns_the_term_on_where_values_exist():
-    steps = np.full(100, 8)
-    assert derive(steps, 50_000, 900, 1000, attribute_values=12).attributes == 1
-    off = derive(steps, 50_000, 900, 1000)
-    assert off.attributes == 0 and off.why["attributes"].endswith("-> off")
 
 
 def test_store_run_trains_saves_and_reloads_the_term(tmp_path):
