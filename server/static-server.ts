@@ -92,6 +92,12 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    // close() alone waits for every open socket; a browser still holding a keep-alive or a preconnected socket
+    // kept a test's teardown waiting past its 240 s timeout, so the sockets are ended too.
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
   };
 }
