@@ -86,7 +86,8 @@ def build_model(ds: data_mod.Dataset, cfg: ModelConfig, tokenizer: Optional[Word
         attributes = bool(recipe is not None and getattr(recipe, "attributes", 0))
     if attributes and ds.extra.get("catalog_attrs"):
         from .store.attributes import attach_attribute_features
-        attach_attribute_features(model, ds.extra["catalog_attrs"])
+        inputs = (ds.extra.get("prepared") or {}).get("inputs") or {}
+        attach_attribute_features(model, ds.extra["catalog_attrs"], inputs.get("text_fields", ("title", "brand", "category")))
     if ds.extra.get("image_vectors") is not None:  # store catalogs with an image_vector column
         from .store.image import attach_image_features
         attach_image_features(model, ds.extra["image_vectors"])

@@ -1,9 +1,10 @@
-"""Catalog attributes (``brand``, ``category`` levels, ``tags``) as a learned item feature.
+"""Catalog attributes (``tags``; ``brand`` and ``category`` levels where the text does not read them) as a learned
+item feature.
 
-``v_i = id_emb[i] + text(i) + mean_a attr_emb[a]`` over the attribute values ``a`` of item ``i``. The text tower
-reads the same brand and category words, but a word is shared with every title that uses it, where an attribute
-value is one row of its own: "brand=opi" is one vector learned from every OPI product's events, and an item whose
-title says little still gets the vector of its brand and categories.
+``v_i = id_emb[i] + text(i) + mean_a attr_emb[a]`` over the attribute values ``a`` of item ``i``: each value is one
+row of its own ("tag=a17" is one vector learned from the events of every product that carries it). Brand and
+category levels count only where ``--text-fields`` leaves them out of the text: read twice, as words and as values,
+ML-1M's genres lowered validation (EVAL.md, 2026-12-07).
 
 A value counts only where it names at least two catalog items: a value of one item is a second ID embedding,
 which the item already has. The term is baked into ``items.lsim`` at export, as the image term is; an item added
@@ -42,10 +43,10 @@ class AttributeTerm(nn.Module):
         return torch.sparse.mm(self.mean_matrix, self.emb)
 
 
-def attach_attribute_features(model: Recommender, attrs: Sequence[dict]) -> int:
-    """Give ``model.items`` an ``AttributeTerm`` for the catalog extras ``attrs`` (one dict per item); returns the
-    number of attribute values used (0: nothing attached)."""
-    lists, vocab = attribute_lists(attrs)
+def attach_attribute_features(model: Recommender, attrs: Sequence[dict], text_fields: Sequence[str]) -> int:
+    """Give ``model.items`` an ``AttributeTerm`` for the catalog extras ``attrs`` (one dict per item; the fields in
+    ``text_fields`` are the text tower's, not attributes); returns the number of values used (0: none attached)."""
+    lists, vocab = attribute_lists(attrs, text_fields)
     if not vocab:
         return 0
     model.items.attributes = AttributeTerm(lists, len(vocab), model.cfg.dim)

@@ -73,25 +73,27 @@ def split_tags(raw) -> List[str]:
     return [p for p in parts if p]
 
 
-def item_values(extra: dict) -> List[str]:
-    """The attribute values of one item's catalog extras (``catalog.json`` ``attrs`` row), deduplicated, in order."""
+def item_values(extra: dict, text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS) -> List[str]:
+    """The attribute values of one item's catalog extras (``catalog.json`` ``attrs`` row), deduplicated, in order:
+    its tags, and its brand and category levels where ``text_fields`` leaves them out of the text (the text tower
+    reads them otherwise: on ML-1M the genres as vectors too lowered validation, EVAL.md)."""
     out: List[str] = []
     brand = str(extra.get("brand") or "").strip().lower()
-    if brand:
+    if brand and "brand" not in text_fields:
         out.append("brand=" + brand)
     for level in _CAT_SEP.split(str(extra.get("category") or "").strip().lower()):
-        if level:
+        if level and "category" not in text_fields:
             out.append("category=" + level)
     for tag in extra.get("tags") or []:
         out.append("tag=" + str(tag).strip().lower())
     return list(dict.fromkeys(out))
 
 
-def attribute_lists(attrs: Sequence[dict],
+def attribute_lists(attrs: Sequence[dict], text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
                     min_items: int = ATTRIBUTE_MIN_ITEMS) -> Tuple[List[List[int]], List[str]]:
-    """Per item (0-based, catalog order) the ids of its values that name ``min_items`` or more items, and the
-    vocabulary (id -> value). Empty lists and vocabulary when the catalog has no such value."""
-    per_item = [item_values(a or {}) for a in attrs]
+    """Per item (0-based, catalog order) the ids of its values (``item_values``) that name ``min_items`` or more
+    items, and the vocabulary (id -> value). Empty lists and vocabulary when the catalog has no such value."""
+    per_item = [item_values(a or {}, text_fields) for a in attrs]
     counts = Counter(v for vals in per_item for v in vals)
     vocab = sorted(v for v, c in counts.items() if c >= min_items)
     index: Dict[str, int] = {v: j for j, v in enumerate(vocab)}

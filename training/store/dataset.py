@@ -65,7 +65,7 @@ def prepare(opt: PrepareOptions) -> dict:
     recipe = derive(lengths, int(np.maximum(t_len - 1, 0).sum()), n_trained, len(catalog),
                     [1.0] * 4 if opt.ignore_types else opt.type_weights,
                     repeat_share(seqs.items, split.train_starts, split.train_ends), t_len,
-                    len(attribute_lists(catalog.attrs)[1]))
+                    len(attribute_lists(catalog.attrs, catalog.text_fields)[1]))
     os.makedirs(opt.out, exist_ok=True)
     seqs.save(os.path.join(opt.out, "sequences.npz"))
     _save_catalog(catalog, opt.out)

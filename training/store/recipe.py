@@ -157,7 +157,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
                         f"targets repeat an earlier item -> {'on' if mask else 'off'}",
         "future_targets": f"{per_item:.1f} training targets per trained item (< {FUTURE_MAX_PER_ITEM}: each position "
                           f"also predicts the item after its next, weight {FUTURE_WEIGHT}) -> {future}",
-        "attributes": f"{attribute_values:,} catalog attribute values (brand, category levels, tags) name 2+ items "
+        "attributes": f"{attribute_values:,} catalog attribute values (tags; brand, category levels outside the text) name 2+ items "
                       f"-> {'on' if attribute_values else 'off'}",
     }
     return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,

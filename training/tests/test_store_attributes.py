@@ -15,16 +15,18 @@ from training.train import load_checkpoint
 
 
 def test_values_of_an_item():
-    assert item_values({"brand": " OPI ", "category": "Beauty > Nails | Polish", "tags": ["Vegan", "vegan"]}) == [
+    extra = {"brand": " OPI ", "category": "Beauty > Nails | Polish", "tags": ["Vegan", "vegan"]}
+    assert item_values(extra, ("title",)) == [
         "brand=opi", "category=beauty", "category=nails", "category=polish", "tag=vegan"]
+    assert item_values(extra) == ["tag=vegan"]  # the default text reads brand and category already
     assert item_values({}) == [] and item_values({"price": 3.0, "attrs": {"color": "red"}}) == []
 
 
 def test_a_value_must_name_two_items():
-    lists, vocab = attribute_lists([{"brand": "A", "tags": ["x"]}, {"brand": "a"}, {"brand": "B"}, {}])
+    lists, vocab = attribute_lists([{"brand": "A", "tags": ["x"]}, {"brand": "a"}, {"brand": "B"}, {}], ("title",))
     assert vocab == ["brand=a"]
     assert lists == [[0], [0], [], []]
-    assert attribute_lists([{"brand": "A"}, {"brand": "B"}]) == ([[], []], [])
+    assert attribute_lists([{"brand": "A"}, {"brand": "B"}], ("title",)) == ([[], []], [])
 
 
 def test_tags_column_csv_and_jsonl(tmp_path):
@@ -42,7 +44,7 @@ def test_term_is_the_mean_of_the_values_and_trains():
     torch.manual_seed(0)
     model = Recommender(ModelConfig(num_items=3, dim=4, max_len=5, dropout=0.0), [[101, 102], [101], [103]])
     base = model.items().detach()
-    n = attach_attribute_features(model, [{"brand": "A", "tags": ["t"]}, {"brand": "A"}, {"tags": ["t"]}])
+    n = attach_attribute_features(model, [{"brand": "A", "tags": ["t"]}, {"brand": "A"}, {"tags": ["t"]}], ("title",))
     assert n == 2  # brand=a, tag=t
     emb = model.items.attributes.emb
     v = model.items().detach()
@@ -62,7 +64,8 @@ def test_term_is_the_mean_of_the_values_and_trains():
 def test_store_run_trains_saves_and_reloads_the_term(tmp_path):
     g = synth.generate(str(tmp_path / "in"), users=200, items=120, seed=3)
     out = str(tmp_path / "model")
-    rc = cli.main(["--events", g["events"], "--catalog", g["catalog"], "--out", out, "--epochs", "1", "--quiet"])
+    rc = cli.main(["--events", g["events"], "--catalog", g["catalog"], "--out", out, "--epochs", "1", "--quiet",
+                   "--text-fields", "title"])  # brand and category become attribute values
     assert rc == 0
     recipe = json.load(open(os.path.join(out + ".work", "data", "prepared.json")))["recipe"]
     assert recipe["attributes"] == 1 and "name 2+ items -> on" in recipe["why"]["attributes"]  # brand + category
