@@ -384,7 +384,8 @@ class Recommender(nn.Module):
                 event_types: Optional[torch.Tensor] = None,
                 target_weights: Optional[torch.Tensor] = None,
                 sampled: Optional["SampledNegatives"] = None, smoothing: float = 0.0,
-                future: Tuple[int, float] = (0, 0.0)) -> Tuple[torch.Tensor, int]:
+                future: Tuple[int, float] = (0, 0.0),
+                future_sampled: Optional["SampledNegatives"] = None) -> Tuple[torch.Tensor, int]:
         """Training loss: summed cross-entropy over all items at every non-padding position, and the count.
 
         ``mask_history``: the items already in the sequence up to a position are not negatives there (the
@@ -393,7 +394,10 @@ class Recommender(nn.Module):
         ``sampled``: the softmax runs over the batch's targets and a uniform sample of items instead of the whole
         catalog, each logit corrected by its item's log inclusion probability (``SampledNegatives``).
         ``future`` = (k, g): each position also predicts the k items after its next one, the j-th of them with
-        loss weight g ** j (extra rows of the same softmax; the count returned is still the next-item positions')."""
+        loss weight g ** j (extra rows of the same softmax; the count returned is still the next-item positions').
+        ``future_sampled``: those later-item rows rank their own targets and a uniform sample instead of every item
+        (logQ-corrected as ``sampled``), while the next-item rows keep the full softmax; ignored when ``sampled``
+        already restricts every row."""
         table = self.items(id_keep)
         h = self.encode(table, inp, event_types)
         sel = tgt > 0
@@ -429,6 +433,15 @@ class Recommender(nn.Module):
                     shifted[:, :-j] = target_weights[:, j:]
                     wt_l.append(shifted[rows] * scale)
                 hi_l.append(history(rows))
+            allowed = None if item_allowed is None else item_allowed[1:]
+            if future_sampled is not None and sampled is None and len(hs_l) > 1:
+                w = table[1:]
+                near = full_softmax_ce(hs_l[0], w, tg_l[0], wt_l[0], allowed, hi_l[0], smoothing)
+                fh, fw, ft, fa, fhist = future_sampled.restrict(
+                    torch.cat(hs_l[1:]), w, torch.cat(tg_l[1:]), allowed,
+                    (torch.cat([x[0] for x in hi_l[1:]]), torch.cat([x[1] for x in hi_l[1:]])) if mask_history
+                    else None)
+                return near + full_softmax_ce(fh, fw, ft, torch.cat(wt_l[1:]), fa, fhist, smoothing), count
             hs, target, weights = torch.cat(hs_l), torch.cat(tg_l), torch.cat(wt_l)
             if mask_history:
                 hist = (torch.cat([x[0] for x in hi_l]), torch.cat([x[1] for x in hi_l]))

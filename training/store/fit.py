@@ -132,25 +132,33 @@ class WeightAverage:
             p.copy_(x)
 
 
-def _probe_step_s(forward_backward: Callable, batches, adam, used: Callable[[], float], device, world: int) -> float:
-    """Seconds a training step takes with the full softmax: the median of the forward and backward passes over
-    ``batches`` after the first (which warms up; on the 2-core machine the mean of five passes read 53 to 106 ms
-    for the same 128-wide Beauty step in five runs). No optimizer step, and the random state is put back, so the
-    training that follows is the one it would have been without the probe."""
+def _probe_step_s(forward_backward: Callable, batches, cells: Callable[[np.ndarray], int], mean_cells: float,
+                  adam, used: Callable[[], float], device, world: int) -> float:
+    """Seconds a mean training step takes with the full softmax. The probe batches are length-bucketed, so their
+    sizes (batch x its longest window) differ a lot on a log with long and short histories (eight ML-1M probe
+    batches read 93 to 130 ms against ~250 ms for a mean step): each pass is timed per cell of its padded batch, and
+    the median of that rate (after the first pass, which warms up) is scaled to ``mean_cells``, the mean padded size
+    of an epoch's batches. No optimizer step, and the random state is put back, so the training that follows is the
+    one it would have been without the probe."""
     rng_state = torch.get_rng_state()
-    times = []
+    rates = []
     for b in batches:
         t = used()
         forward_backward(b, None)
         adam.zero_grad(set_to_none=True)
-        times.append(used() - t)
+        rates.append((used() - t) / max(cells(b), 1))
     torch.set_rng_state(rng_state)
-    step_s = float(np.median(times[1:] if len(times) > 1 else times))
+    step_s = float(np.median(rates[1:] if len(rates) > 1 else rates)) * mean_cells
     if world > 1:  # one decision for every process: rank 0's clock
         t = torch.tensor([step_s], dtype=torch.float64, device=device if device.type == "cuda" else "cpu")
         dist.broadcast(t, 0)
         step_s = float(t[0])
     return step_s
+
+
+def padded_cells(lengths: np.ndarray, b: np.ndarray) -> int:
+    """Cells of batch ``b`` as collated: windows x the longest one (inputs are trimmed to it)."""
+    return int(len(b) * max(int(lengths[b].max()) - 1, 1)) if len(b) else 0
 
 
 def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[dict], None]) -> dict:
@@ -184,7 +192,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
     budget_s = opt.time_budget_min * 60 if opt.time_budget_min else None
     sched = BudgetSchedule(budget_s if opt.epochs is None else None, opt.patience,
-                           None if opt.epochs is None else opt.epochs * per_epoch)
+                           None if opt.epochs is None else opt.epochs * per_epoch, recipe.restart_fit)
     t0, c0 = time.time(), time.process_time()
     def used() -> float:
         """The budget's clock: wall seconds, or CPU seconds / threads (idle-machine wall time)."""
@@ -203,20 +211,27 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         if recipe.id_dropout > 0:  # the same items lose their ID part in the inputs and in the softmax
             keep = (torch.rand(ds.num_items + 1, 1, device=device) >= recipe.id_dropout).float()
         loss, n = net(dev(inp), dev(tgt), None, keep, recipe.mask_history, dev(ty), dev(wt), sampled,
-                      recipe.label_smoothing, (recipe.future_targets, recipe.future_weight))
+                      recipe.label_smoothing, (recipe.future_targets, recipe.future_weight), future_sampler)
         (loss * world / max(int((lengths[b] - 1).sum()), 1)).backward()
         return loss, n
 
+    pop = ds.popularity().astype(np.float64)  # the items' shares of the training steps (the sample's correction)
+    share = torch.from_numpy(pop / max(pop.sum(), 1.0))
+    # The later-item targets (recipe.future_targets) rank a sample where it is under half the catalog
+    future_sampler = SampledNegatives(recipe.future_negatives, share) \
+        if recipe.future_targets > 0 and 0 < 2 * recipe.future_negatives <= ds.num_items else None
     # The softmax: full unless the recipe sets a sample, or unless a few timed steps show that the budget holds too
     # few epochs of it (recipe.choose_negatives); then the batch is chosen again for the sampled width.
     softmax = {"negatives": max(recipe.negatives, 0), "why": "set by the recipe" if recipe.negatives >= 0 else ""}
     if recipe.negatives < 0 and (budget_s is None or opt.epochs is not None):
         softmax.update(negatives=0, why="no time budget (fixed epochs) -> full softmax")
     elif recipe.negatives < 0:
-        probe = make_batches(lengths, recipe.batch_size, np.random.default_rng(opt.seed + 1))[:8]
+        epoch_b = make_batches(lengths, recipe.batch_size, np.random.default_rng(opt.seed + 1))
+        cells = lambda b: padded_cells(lengths, b)  # noqa: E731
+        mean_cells = float(np.mean([cells(b) for b in epoch_b]))
         net.train()
-        k, why = choose_negatives(_probe_step_s(forward_backward, probe, adam, used, device, world), per_epoch,
-                                  budget_s, ds.num_items)
+        step_s = _probe_step_s(forward_backward, epoch_b[:8], cells, mean_cells, adam, used, device, world)
+        k, why = choose_negatives(step_s, per_epoch, budget_s, ds.num_items)
         softmax.update(negatives=k, why=why)
         if k > 0:
             recipe.batch_size = choose_batch(recipe.max_len, k)
@@ -224,9 +239,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             softmax["why"] += f"; batch {recipe.batch_size}"
         if rank == 0:
             say({"event": "stage", "stage": "softmax", "message": softmax["why"]})
-    pop = ds.popularity().astype(np.float64)  # the items' shares of the training steps (the sample's correction)
-    sampler = SampledNegatives(softmax["negatives"], torch.from_numpy(pop / max(pop.sum(), 1.0))) \
-        if softmax["negatives"] > 0 else None
+    sampler = SampledNegatives(softmax["negatives"], share) if softmax["negatives"] > 0 else None
     ema = WeightAverage(params, recipe.ema_epochs * per_epoch) if recipe.ema_epochs > 0 else None
     say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
          "world": world, "typed": use_types, "budget_s": budget_s, "negatives": softmax["negatives"]})

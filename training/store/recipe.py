@@ -73,7 +73,9 @@ class Recipe:
     label_smoothing: float = 0.0  # share of each target's loss spread uniformly over the items (0 = none)
     future_targets: int = 0  # each position also predicts this many later items (model.Recommender.forward)
     future_weight: float = FUTURE_WEIGHT  # ... the j-th later one with weight future_weight ** j
+    future_negatives: int = 0  # the later-item rows rank their targets + this many sampled items (0 = every item)
     attributes: int = 0  # 1 = catalog attribute values (brand, category levels, tags) as item vectors (attributes.py)
+    restart_fit: float = 2.0  # the schedule restarts when this many times the time to the best is left (schedule.py)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
 

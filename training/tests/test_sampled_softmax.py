@@ -85,3 +85,61 @@ def test_rule_samples_in_proportion_to_the_missing_epochs():
     assert choose_negatives(100.0, 600, 1200, 1_000_000)[0] == MIN_NEGATIVES
     # a small catalog where sampling would not halve the width stays full
     assert choose_negatives(100.0, 600, 1200, 3 * MIN_NEGATIVES // 2)[0] == 0
+
+
+def test_probe_times_a_step_per_cell_and_scales_to_the_mean_batch():
+    # Length-bucketed probe batches: a step's time follows its padded size (batch x longest window), so the probe
+    # must not read the mean step off whichever eight batches it drew (two short ones here, then one long one).
+    import numpy as np
+    from training.store.fit import _probe_step_s, padded_cells
+
+    lengths = np.array([3, 3, 3, 3, 41, 41, 41, 41])
+    batches = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5]), np.array([6, 7])]
+    clock = [0.0]
+    per_cell = 1e-4
+
+    def forward_backward(b, sampled):  # "runs" in time proportional to its padded cells
+        clock[0] += per_cell * padded_cells(lengths, b)
+
+    class Adam:
+        def zero_grad(self, set_to_none=True):
+            pass
+
+    assert padded_cells(lengths, batches[0]) == 2 * 2 and padded_cells(lengths, batches[2]) == 2 * 40
+    assert padded_cells(lengths, np.array([0, 4])) == 2 * 40  # trimmed to the longest window of the batch
+    mean_cells = float(np.mean([padded_cells(lengths, b) for b in batches]))  # (4 + 4 + 80 + 80) / 4 = 42
+    got = _probe_step_s(forward_backward, batches[:3], lambda b: padded_cells(lengths, b), mean_cells, Adam(),
+                        lambda: clock[0], torch.device("cpu"), 1)
+    assert got == pytest.approx(per_cell * 42)  # the median step of the probe would read 4 or 80 cells' time
+
+
+@pytest.mark.parametrize("mask_history", [False, True])
+def test_sampled_later_targets_with_every_item_drawn_equal_the_full_future_loss(mask_history):
+    # ``future_sampled``: the later-item rows rank a sample; with every item drawn (inclusion probability 1, a log 0
+    # correction) that is the full softmax's future loss, value and gradients, with or without the history mask
+    model = small_model(dropout=0.0)
+    model.train()
+    inp, tgt = batch()
+    share = torch.full((300,), 1 / 300, dtype=torch.float64)
+    ref, n_ref = model(inp, tgt, mask_history=mask_history, future=(2, 0.5))
+    g_ref = grads(model, ref)
+    got, n = model(inp, tgt, mask_history=mask_history, future=(2, 0.5),
+                   future_sampled=SampledNegatives(10 ** 6, share, torch.Generator().manual_seed(0)))
+    g_got = grads(model, got)
+    assert n == n_ref
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
+    for k in g_ref:
+        torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+def test_few_draws_change_only_the_later_rows():
+    # a small sample changes the future part of the loss, never the next-item part (still over every item)
+    model = small_model(dropout=0.0)
+    model.train()
+    inp, tgt = batch()
+    share = torch.full((300,), 1 / 300, dtype=torch.float64)
+    near, _ = model(inp, tgt)
+    full, _ = model(inp, tgt, future=(1, 0.5))
+    part, _ = model(inp, tgt, future=(1, 0.5), future_sampled=SampledNegatives(20, share, torch.Generator().manual_seed(0)))
+    assert float(part) != pytest.approx(float(full))  # the later targets ranked against a sample
+    assert float(part) > float(near)  # ... but the later rows still add their loss

@@ -123,6 +123,16 @@ def test_budget_schedule():
     back = BudgetSchedule(100.0, patience=1)  # a peak too late to restart: back to the best, decay over the rest
     back.evaluated(True, 30, 0)
     assert back.evaluated(False, 50, 0, best_at=30) == "rollback" and (back.decay_from, back.decay_len) == (50, 50)
+    squeezed = BudgetSchedule(100.0, patience=1, restart_fit=1.5)  # 2x does not fit, 1.5x does: restart over the rest
+    squeezed.evaluated(True, 25, 0)
+    assert squeezed.evaluated(False, 65, 0, best_at=25) == "rollback"  # 35 s left < 1.5 x 25 s
+    squeezed = BudgetSchedule(100.0, patience=1, restart_fit=1.5)
+    squeezed.evaluated(True, 25, 0)
+    assert squeezed.evaluated(False, 55, 0, best_at=25) == "restart"  # 45 s left >= 37.5 s
+    assert (squeezed.decay_from, squeezed.decay_len) == (55, 45) and "what is left" in squeezed.reason
+    roomy = BudgetSchedule(100.0, patience=1, restart_fit=1.5)  # where 2x fits, the cosine is 2x as before
+    roomy.evaluated(True, 10, 0)
+    assert roomy.evaluated(False, 20, 0, best_at=10) == "restart" and roomy.decay_len == 20
     late = BudgetSchedule(100.0, patience=1)  # past 70 %: the planned decay, nothing to reset
     late.evaluated(True, 50, 0)
     assert late.rate(75, 0) < 1 and late.evaluated(False, 76, 0, best_at=50) is None and late.decay_from == 70
