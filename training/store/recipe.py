@@ -171,7 +171,8 @@ def choose_negatives(step_s: float, steps_per_epoch: int, budget_s: Optional[flo
     """(negatives, why): 0 keeps the full softmax over every item; K > 0 samples K items a step (plus the batch's
     targets; model.SampledNegatives). ``step_s``: seconds a training step took with the full softmax (fit.py times
     its first steps). The full softmax stays while the budget holds ``MIN_EPOCHS`` epochs of it (on the 2-core machine
-    the probe measured Beauty at ~120, ML-1M at ~34: a machine 1.7x slower would sample ML-1M); below that, K is chosen so that a softmax-bound step would fit that many
+    the probe, timed per padded cell, measured Beauty at ~65, ML-1M at ~35 on 2026-12-07: a machine 1.8x slower would
+    sample ML-1M); below that, K is chosen so that a softmax-bound step would fit that many
     (a step's cost grows with the softmax's width), never under ``MIN_NEGATIVES``, and only where it halves the
     width at least."""
     if budget_s is None:
