@@ -16,12 +16,16 @@ def test_every_item_drawn_is_the_full_softmax(mask_history):
     model = small_model()
     model.eval()
     inp, tgt = batch()
-    share = torch.full((300,), 1 / 300, dtype=torch.float64)
-    ref, n_ref = model(inp, tgt, mask_history=mask_history)
-    g_ref = grads(model, ref)
     # 10^6 draws from 300 items: every item is a candidate and its inclusion probability is 1 (log 0 correction)
-    got, n = model(inp, tgt, mask_history=mask_history,
-                   sampled=SampledNegatives(10 ** 6, share, torch.Generator().manual_seed(0)))
+    assert_every_draw_is_full(model, lambda **kw: model(inp, tgt, mask_history=mask_history, **kw), "sampled")
+
+
+def assert_every_draw_is_full(model, loss, key, **common):
+    """``loss(**kw)`` with ``{key: a sampler drawing every item}`` = ``loss()``: value, count and every gradient."""
+    share = torch.full((300,), 1 / 300, dtype=torch.float64)
+    ref, n_ref = loss(**common)
+    g_ref = grads(model, ref)
+    got, n = loss(**common, **{key: SampledNegatives(10 ** 6, share, torch.Generator().manual_seed(0))})
     g_got = grads(model, got)
     assert n == n_ref
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
@@ -120,16 +124,8 @@ def test_sampled_later_targets_with_every_item_drawn_equal_the_full_future_loss(
     model = small_model(dropout=0.0)
     model.train()
     inp, tgt = batch()
-    share = torch.full((300,), 1 / 300, dtype=torch.float64)
-    ref, n_ref = model(inp, tgt, mask_history=mask_history, future=(2, 0.5))
-    g_ref = grads(model, ref)
-    got, n = model(inp, tgt, mask_history=mask_history, future=(2, 0.5),
-                   future_sampled=SampledNegatives(10 ** 6, share, torch.Generator().manual_seed(0)))
-    g_got = grads(model, got)
-    assert n == n_ref
-    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
-    for k in g_ref:
-        torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
+    assert_every_draw_is_full(model, lambda **kw: model(inp, tgt, mask_history=mask_history, **kw),
+                              "future_sampled", future=(2, 0.5))
 
 
 def test_few_draws_change_only_the_later_rows():
