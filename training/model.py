@@ -414,6 +414,8 @@ class Recommender(nn.Module):
 
         hs, target, hist = h[sel], tgt[sel] - 1, history(sel)
         weights = None if target_weights is None else target_weights[sel]
+        allowed = None if item_allowed is None else item_allowed[1:]
+        w, later_loss = table[1:], None  # the later-item rows' loss when they rank a sample of their own
         if future[0] > 0:  # later items as extra targets of the same positions, down-weighted
             hs_l, tg_l, wt_l, hi_l = [hs], [target], [torch.ones_like(target, dtype=h.dtype) if weights is None
                                                       else weights], [hist]
@@ -433,23 +435,22 @@ class Recommender(nn.Module):
                     shifted[:, :-j] = target_weights[:, j:]
                     wt_l.append(shifted[rows] * scale)
                 hi_l.append(history(rows))
-            allowed = None if item_allowed is None else item_allowed[1:]
+
+            def joined(part: slice):  # the rows, targets, weights and histories of some of the target sets
+                return (torch.cat(hs_l[part]), torch.cat(tg_l[part]), torch.cat(wt_l[part]),
+                        (torch.cat([x[0] for x in hi_l[part]]), torch.cat([x[1] for x in hi_l[part]]))
+                        if mask_history else None)
+
             if future_sampled is not None and sampled is None and len(hs_l) > 1:
-                w = table[1:]
-                near = full_softmax_ce(hs_l[0], w, tg_l[0], wt_l[0], allowed, hi_l[0], smoothing)
-                fh, fw, ft, fa, fhist = future_sampled.restrict(
-                    torch.cat(hs_l[1:]), w, torch.cat(tg_l[1:]), allowed,
-                    (torch.cat([x[0] for x in hi_l[1:]]), torch.cat([x[1] for x in hi_l[1:]])) if mask_history
-                    else None)
-                return near + full_softmax_ce(fh, fw, ft, torch.cat(wt_l[1:]), fa, fhist, smoothing), count
-            hs, target, weights = torch.cat(hs_l), torch.cat(tg_l), torch.cat(wt_l)
-            if mask_history:
-                hist = (torch.cat([x[0] for x in hi_l]), torch.cat([x[1] for x in hi_l]))
-        allowed = None if item_allowed is None else item_allowed[1:]
-        w = table[1:]
+                fh, ft, fwt, fhist = joined(slice(1, None))
+                fh, fw, ft, fa, fhist = future_sampled.restrict(fh, w, ft, allowed, fhist)
+                later_loss = full_softmax_ce(fh, fw, ft, fwt, fa, fhist, smoothing)
+                hs_l, tg_l, wt_l, hi_l = hs_l[:1], tg_l[:1], wt_l[:1], hi_l[:1]
+            hs, target, weights, hist = joined(slice(None))
         if sampled is not None:
             hs, w, target, allowed, hist = sampled.restrict(hs, w, target, allowed, hist)
-        return full_softmax_ce(hs, w, target, weights, allowed, hist, smoothing), count
+        loss = full_softmax_ce(hs, w, target, weights, allowed, hist, smoothing)
+        return (loss if later_loss is None else loss + later_loss), count
 
     def user_vectors(self, item_table: torch.Tensor, seqs: torch.Tensor,
                      event_types: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -15,7 +15,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -132,21 +132,21 @@ class WeightAverage:
             p.copy_(x)
 
 
-def _probe_step_s(forward_backward: Callable, batches, cells: Callable[[np.ndarray], int], mean_cells: float,
+def _probe_step_s(forward_backward: Callable, batches, cells: Sequence[int], mean_cells: float,
                   adam, used: Callable[[], float], device, world: int) -> float:
     """Seconds a mean training step takes with the full softmax. The probe batches are length-bucketed, so their
-    sizes (batch x its longest window) differ a lot on a log with long and short histories (eight ML-1M probe
-    batches read 93 to 130 ms against ~250 ms for a mean step): each pass is timed per cell of its padded batch, and
-    the median of that rate (after the first pass, which warms up) is scaled to ``mean_cells``, the mean padded size
-    of an epoch's batches. No optimizer step, and the random state is put back, so the training that follows is the
+    sizes (``cells``: batch x its longest window, ``padded_cells``) differ a lot on a log with long and short
+    histories (timed as whole steps, ML-1M's eight read 112 to 142 ms a step against ~250 ms for a mean one): each
+    pass is timed per cell of its padded batch, and the median of that rate (after the first pass, which warms up) is
+    scaled to ``mean_cells``, the mean padded size of an epoch's batches. No optimizer step, and the random state is put back, so the training that follows is the
     one it would have been without the probe."""
     rng_state = torch.get_rng_state()
     rates = []
-    for b in batches:
+    for b, c in zip(batches, cells):
         t = used()
         forward_backward(b, None)
         adam.zero_grad(set_to_none=True)
-        rates.append((used() - t) / max(cells(b), 1))
+        rates.append((used() - t) / max(c, 1))
     torch.set_rng_state(rng_state)
     step_s = float(np.median(rates[1:] if len(rates) > 1 else rates)) * mean_cells
     if world > 1:  # one decision for every process: rank 0's clock
@@ -227,10 +227,10 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         softmax.update(negatives=0, why="no time budget (fixed epochs) -> full softmax")
     elif recipe.negatives < 0:
         epoch_b = make_batches(lengths, recipe.batch_size, np.random.default_rng(opt.seed + 1))
-        cells = lambda b: padded_cells(lengths, b)  # noqa: E731
-        mean_cells = float(np.mean([cells(b) for b in epoch_b]))
+        cells = [padded_cells(lengths, b) for b in epoch_b]
         net.train()
-        step_s = _probe_step_s(forward_backward, epoch_b[:8], cells, mean_cells, adam, used, device, world)
+        step_s = _probe_step_s(forward_backward, epoch_b[:8], cells[:8], float(np.mean(cells)), adam, used, device,
+                               world)
         k, why = choose_negatives(step_s, per_epoch, budget_s, ds.num_items)
         softmax.update(negatives=k, why=why)
         if k > 0:

@@ -98,10 +98,10 @@ class BudgetSchedule:
                 return None
             if now + self.restart_fit * best_at <= end:
                 length = min(2 * float(best_at), end - now)
+                over = "twice the time to the best" if length == 2 * float(best_at) else \
+                    f"what is left ({length / float(best_at):.2f} x the time to the best)"
                 self._start_decay(now, f"no validation gain in {self.patience} evaluations: restart with a cosine "
-                                       + ("over twice the time to the best" if length >= 2 * float(best_at) else
-                                          f"over what is left ({length / float(best_at):.2f} x the time to the best)"),
-                                  length)
+                                       f"over {over}", length)
                 self.restarted = True
                 return "restart"
             self._start_decay(now, f"no validation gain in {self.patience} evaluations: back to the best checkpoint",

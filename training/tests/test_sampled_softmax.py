@@ -112,8 +112,8 @@ def test_probe_times_a_step_per_cell_and_scales_to_the_mean_batch():
     assert padded_cells(lengths, batches[0]) == 2 * 2 and padded_cells(lengths, batches[2]) == 2 * 40
     assert padded_cells(lengths, np.array([0, 4])) == 2 * 40  # trimmed to the longest window of the batch
     mean_cells = float(np.mean([padded_cells(lengths, b) for b in batches]))  # (4 + 4 + 80 + 80) / 4 = 42
-    got = _probe_step_s(forward_backward, batches[:3], lambda b: padded_cells(lengths, b), mean_cells, Adam(),
-                        lambda: clock[0], torch.device("cpu"), 1)
+    got = _probe_step_s(forward_backward, batches[:3], [padded_cells(lengths, b) for b in batches[:3]], mean_cells,
+                        Adam(), lambda: clock[0], torch.device("cpu"), 1)
     assert got == pytest.approx(per_cell * 42)  # the median step of the probe would read 4 or 80 cells' time
 
 
@@ -129,7 +129,9 @@ def test_sampled_later_targets_with_every_item_drawn_equal_the_full_future_loss(
 
 
 def test_few_draws_change_only_the_later_rows():
-    # a small sample changes the future part of the loss, never the next-item part (still over every item)
+    # a small sample changes the later-item part of the loss only: the next-item rows keep every item, and the later
+    # rows' loss is the sampled softmax of their own targets (the same draws, built here from the encoder's states)
+    from training.model import full_softmax_ce
     model = small_model(dropout=0.0)
     model.train()
     inp, tgt = batch()
@@ -138,4 +140,12 @@ def test_few_draws_change_only_the_later_rows():
     full, _ = model(inp, tgt, future=(1, 0.5))
     part, _ = model(inp, tgt, future=(1, 0.5), future_sampled=SampledNegatives(20, share, torch.Generator().manual_seed(0)))
     assert float(part) != pytest.approx(float(full))  # the later targets ranked against a sample
-    assert float(part) > float(near)  # ... but the later rows still add their loss
+    table = model.items()
+    h = model.encode(table, inp)
+    later = torch.zeros_like(tgt)
+    later[:, :-1] = tgt[:, 1:]
+    rows = (later > 0) & (tgt > 0)
+    hc, wc, tc, _, _ = SampledNegatives(20, share, torch.Generator().manual_seed(0)).restrict(
+        h[rows], table[1:], later[rows] - 1, None, None)
+    ref = near + full_softmax_ce(hc, wc, tc, torch.full((int(rows.sum()),), 0.5))
+    torch.testing.assert_close(part, ref, rtol=1e-5, atol=1e-4)
