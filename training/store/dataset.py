@@ -129,7 +129,7 @@ def load_prepared(folder: str, max_users: Optional[int] = None) -> data_mod.Data
     weights = np.array([0.0] + list(recipe.type_weights), dtype=np.float32)
     image_path = os.path.join(folder, "image.npy")
     extra = {"recipe": recipe, "prepared": info, "split_info": sp.info, "catalog_attrs": cat["attrs"],
-             "display_titles": cat["titles"],
+             "display_titles": cat["titles"], "refit_rows": Ragged(seqs.items, sp.train_starts, sp.refit_ends),
              "image_vectors": np.load(image_path) if os.path.exists(image_path) else None}
     return data_mod.Dataset(
         name=info["name"], num_items=n, item_ids=cat["ids"], titles=cat["texts"], train=train,

@@ -28,11 +28,14 @@ def generic_rows(runs: List[tuple]) -> List[str]:
     for label, m in runs:
         r, t = m["prepared"]["recipe"], m["train"]
         onnx = m.get("onnx") or {}
+        # after a final phase that trained on the validation targets (recipe refit), only the state before it was
+        # held out: that one's PyTorch figure
+        valid = f"{_m(m['pytorch']['valid'])} (PyTorch, before the refit)" if t.get("refit") else _m(onnx.get("valid"))
         out.append(
             f"| {label} | {r['max_len']}, {r['dim']}, {r['dropout']}, {r['batch_size']} | {fmt_s(t['seconds'])} wall, "
             f"{t['epochs']} epochs (best {t['best_epoch']}), {t['stop_reason']} | {m['pytorch']['test']['users']:,} | "
             f"**{_m(onnx.get('test'))}** | {_m(onnx.get('test'), 'HR@10')} | {_m(m['pytorch']['test'])} | "
-            f"{_m(onnx.get('test'), v='all')} | {_m(onnx.get('valid'))} | {_m(m['baselines']['popular'])} | "
+            f"{_m(onnx.get('test'), v='all')} | {valid} | {_m(m['baselines']['popular'])} | "
             f"{_m(m['baselines']['cooccur'])} |")
     return out
 

@@ -244,10 +244,25 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     say({"event": "start", "windows": int(len(lengths)), "steps_per_epoch": per_epoch, "device": str(device),
          "world": world, "typed": use_types, "budget_s": budget_s, "negatives": softmax["negatives"]})
     best = {"score": -1.0, "state": None, "epoch": 0, "step": 0}
-    st = {"last_eval": 0.0, "eval_cost": 0.0, "last_say": 0.0, "reset": None}
+    st = {"last_eval": 0.0, "eval_cost": 0.0, "last_say": 0.0, "reset": None, "refit": None}
+    refit_rows = ds.extra.get("refit_rows") if recipe.refit else None
+
+    def start_refit() -> None:
+        """From the decay on, the windows end one step later for every user with a validation step: the final phase
+        trains on the validation targets too (validation can no longer select; the state training ends in is kept)."""
+        nonlocal w_s, w_e, lengths, per_epoch
+        w_s, w_e = make_windows(refit_rows, recipe.max_len)
+        lengths = w_e - w_s
+        per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
+        st["refit"] = {"epoch": epoch, "step": step, "used_s": round(used(), 1), "windows": int(len(lengths)),
+                       "targets": int((lengths - 1).sum()), "valid_before": best["score"]}
+        if rank == 0:
+            say({"event": "stage", "stage": "schedule", "message": f"the decay trains on the validation targets "
+                 f"too from here (refit): {int((lengths - 1).sum()):,} targets; no more validation, the final state is "
+                 "kept"})
     log, step, epoch, tot, cnt, factor, frac = [], 0, 0, 0.0, 0, 1.0, 0.0
     stop, reason = False, ""
-    ctl = torch.zeros(3, device=device if world > 1 and device.type == "cuda" else "cpu")
+    ctl = torch.zeros(4, device=device if world > 1 and device.type == "cuda" else "cpu")
 
     def validate() -> None:
         nonlocal best
@@ -288,11 +303,13 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
             if len(b) < world:  # every process needs at least one window (same decision on every rank)
                 continue
             factor = sched.rate(used(), step)
+            decaying = sched.decaying
             over = bool(budget_s and used() > budget_s) or sched.done or bool(opt.max_steps and step >= opt.max_steps)
             if world > 1:  # rank 0's clock decides for everybody
-                ctl[:] = torch.tensor([factor, float(over), {None: 0.0, "rollback": 1.0, "restart": 2.0}[st["reset"]]])
+                ctl[:] = torch.tensor([factor, float(over), {None: 0.0, "rollback": 1.0, "restart": 2.0}[st["reset"]],
+                                       float(sched.decaying)])
                 dist.broadcast(ctl, 0)
-                factor, over = float(ctl[0]), bool(ctl[1] > 0)
+                factor, over, decaying = float(ctl[0]), bool(ctl[1] > 0), bool(ctl[3] > 0)
                 if ctl[2] > 0:  # rank 0 reset its weights: every process takes them (and a restart drops Adam's state)
                     for x in model.state_dict().values():
                         dist.broadcast(x, 0)
@@ -303,6 +320,10 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                 stop = True
                 reason = ("max steps" if opt.max_steps and step >= opt.max_steps else
                           sched.stop_reason if sched.done else "time budget")
+                break
+            if refit_rows is not None and decaying and st["refit"] is None:
+                start_refit()
+                epoch -= 1  # this epoch again, over the longer windows
                 break
             for g in adam.param_groups:
                 g["lr"] = recipe.lr * factor
@@ -316,7 +337,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                 continue
             end_epoch = bi == len(batches) - 1
             span = max((budget_s or 0) / (20 if end_epoch else 10), 4 * st["eval_cost"])  # evaluation <= ~20 %
-            if used() - st["last_eval"] >= span or (opt.epochs is not None and end_epoch):
+            if st["refit"] is None and (used() - st["last_eval"] >= span or (opt.epochs is not None and end_epoch)):
                 validate()
             elif time.time() - st["last_say"] > 30:
                 say({"event": "progress", "epoch": epoch, "step": step, "epoch_frac": frac,
@@ -324,7 +345,14 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                 st["last_say"] = time.time()
         if not stop and opt.epochs is not None and epoch >= opt.epochs:
             stop, reason = True, f"{opt.epochs} epochs"
-    if rank == 0 and (not log or log[-1]["step"] != step):
+    if rank == 0 and st["refit"] is not None:  # the final state is the model; its validation trained on the targets
+        v = eval_split(model, ds.valid, use_types=use_types, device=device)
+        best = {**best, "epoch": epoch, "step": step,
+                "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}
+        st["refit"]["valid_after"] = v[opt.select]["NDCG@10"]
+        log.append({"event": "valid", "epoch": epoch, "step": step, "valid": v, "refit": True,
+                    "used_s": round(used(), 1)})
+    elif rank == 0 and (not log or log[-1]["step"] != step):
         validate()  # the state training stopped in is a candidate too
     out: dict = {}
     if rank == 0:
@@ -337,7 +365,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
                "best_valid": best["score"], "valid_metrics": best.get("valid"), "seconds": round(time.time() - t0, 1),
                "cpu_seconds": round(time.process_time() - c0, 1), "stop_reason": reason, "log": log,
                "device": str(device), "world": world, "typed": use_types, "softmax": softmax,
-               "batch_size": recipe.batch_size,
+               "batch_size": recipe.batch_size, "refit": st["refit"],
                "decay": {"started_s": sched.decay_from, "length": sched.decay_len, "why": sched.reason}}
     return out
 

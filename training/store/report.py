@@ -31,7 +31,15 @@ def _results(m: dict) -> List[str]:
            _row("most popular", base["popular"], "training popularity"),
            _row("item-to-item co-occurrence", base["cooccur"], "3 recent items, 3-step window"), ""]
     v, vo = m["pytorch"]["valid"], (m.get("onnx") or {}).get("valid")
-    out += ["Validation (model selection):", "", HEAD, _row("int8 as exported", vo), _row("PyTorch fp32", v), ""]
+    refit = m["train"].get("refit")
+    if refit:  # the final phase trained on the validation targets: only the state before it was held out
+        out += [f"Validation (model selection): the final phase (from epoch {refit['epoch']}) trained on these targets "
+                "too (recipe `refit`), so only the best state before it was scored on held-out steps; the exported "
+                "model's own figure is not a held-out one.", "", HEAD,
+                _row("int8 as exported", vo, "trained on these targets"),
+                _row("PyTorch fp32, best before the final phase", v, "held out"), ""]
+    else:
+        out += ["Validation (model selection):", "", HEAD, _row("int8 as exported", vo), _row("PyTorch fp32", v), ""]
     by = (onnx or test).get("by_target_type")
     if by:
         out += ["By event type of the test target (history excluded):", "",
@@ -111,6 +119,9 @@ def _training(m: dict) -> List[str]:
             f"| epochs / steps | {t['epochs']} / {t['steps']:,}; best validation at epoch {t['best_epoch']}, step "
             f"{t['best_step']:,} |",
             f"| stopped | {t['stop_reason']}; learning-rate decay: {t['decay']['why'] or 'not reached'} |",
+            *([f"| final phase (refit) | from epoch {t['refit']['epoch']}, {fmt_s(t['refit']['used_s'])} in: "
+               f"{t['refit']['targets']:,} targets (the validation steps too), the state it ended in kept |"]
+              if t.get("refit") else []),
             f"| device | {t['device']} x{t['world']} process(es), {m['args']['threads']} threads |",
             f"| event types as input | {'yes' if t['typed'] else 'no'} |",
             f"| read throughput | {tm['events_per_s']:,} events/s ({tm['events_s']} s for the events file) |",

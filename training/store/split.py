@@ -33,6 +33,8 @@ class Split:
     test_users: np.ndarray
     test_ends: np.ndarray
     info: dict
+    refit_ends: Optional[np.ndarray] = None  # train_ends + 1 for every user with a validation step (before the cap):
+    # the rows a final phase trains on when it takes the validation targets in too (recipe ``refit``, fit.py)
 
 
 def _sample(users: np.ndarray, ends: np.ndarray, cap: int, rng: np.random.Generator):
@@ -73,6 +75,8 @@ def make_split(seqs: Sequences, kind: str = "loo", history_cap: Optional[int] = 
     if history_cap is not None:
         t_start = np.maximum(starts, t_end - history_cap)
     info["steps_beyond_history_cap"] = int((t_start - starts).sum())
+    refit_ends = t_end.copy()
+    refit_ends[v_users] += 1  # the validation step sits at each such row's end, in both kinds of split
     rng = np.random.default_rng(seed)
     info["valid_users_total"], info["test_users_total"] = int(len(v_users)), int(len(x_users))
     v_users, v_ends = _sample(v_users, v_ends, valid_cap, rng)
@@ -80,7 +84,7 @@ def make_split(seqs: Sequences, kind: str = "loo", history_cap: Optional[int] = 
     if len(v_users) == 0 or len(x_users) == 0:
         raise ValueError(f"the {kind} split leaves no validation or test user (users need at least 3 steps for "
                          "loo, or steps on both sides of the cut for time)")
-    return Split(t_start, t_end, v_users, v_ends, x_users, x_ends, info)
+    return Split(t_start, t_end, v_users, v_ends, x_users, x_ends, info, refit_ends)
 
 
 def eval_rows(seqs: Sequences, users: np.ndarray, ends: np.ndarray):

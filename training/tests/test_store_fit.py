@@ -110,3 +110,30 @@ def test_fixed_epochs_keep_what_the_recipe_says(tmp_path, negatives):
     assert res["softmax"]["negatives"] == max(negatives, 0) and res["steps"] == 2
     if negatives == -1:
         assert "fixed epochs" in res["softmax"]["why"]
+
+
+import math  # noqa: E402
+
+from training.store.fit import make_windows  # noqa: E402
+
+
+def test_refit_trains_the_decay_on_the_validation_targets_and_keeps_the_final_state(tmp_path):
+    folder = _store(tmp_path, 250)
+    ds = data.load("store:" + folder)
+    recipe = ds.extra["recipe"]
+    recipe.refit, recipe.negatives = 1, 0
+    events = []
+    res = fit(ds, recipe, FitOptions(threads=1, seed=3, epochs=4), events.append)
+    r = res["refit"]
+    train_targets = int((ds.train.lengths() - 1).clip(min=0).sum())
+    assert r is not None and r["targets"] == train_targets + len(ds.valid.targets)  # one more target a valid user
+    per_epoch = -(-len(make_windows(ds.train, recipe.max_len)[0]) // recipe.batch_size)
+    assert per_epoch >= 2  # the decay starts at 70 % of the 4 epochs' steps, inside epoch 4, which runs again
+    assert r["step"] == math.ceil(0.7 * 4 * per_epoch) and r["epoch"] == 4
+    assert (res["steps"], res["epochs"]) == (4 * per_epoch, 4)
+    assert 0 <= r["valid_before"] == res["best_valid"]
+    assert res["best_step"] == res["steps"]  # the state training ended in, whatever validation says of it
+    assert all(e.get("refit") or e["step"] <= r["step"] for e in res["log"])  # no selection after the switch
+    assert any("refit" in e.get("message", "") for e in events)
+    recipe.refit = 0
+    assert fit(ds, recipe, FitOptions(threads=1, seed=3, epochs=4), lambda e: None)["refit"] is None

@@ -39,6 +39,8 @@ def test_loo_split_and_history_cap():
     assert h[0].tolist() == [1, 2, 3, 4, 5] and y.tolist() == [6]
     h, _, y, _ = eval_rows(s, sp.valid_users, sp.valid_ends)
     assert h[0].tolist() == [1, 2, 3, 4] and y.tolist() == [5]
+    refit = Ragged(s.items, sp.train_starts, sp.refit_ends)  # the validation target joins user 0's row only
+    assert [r.tolist() for r in refit] == [[2, 3, 4, 5], [7, 8], [9]]
 
 
 def test_time_split_uses_one_global_cut():
@@ -50,6 +52,7 @@ def test_time_split_uses_one_global_cut():
     train = Ragged(s.items, sp.train_starts, sp.train_ends)
     assert [r.tolist() for r in train] == [[1, 3, 5, 7], [2, 4, 6]]
     assert sp.valid_users.tolist() == [1]  # user 1's first step in [7, 8) is item 8
+    assert [r.tolist() for r in Ragged(s.items, sp.train_starts, sp.refit_ends)] == [[1, 3, 5, 7], [2, 4, 6, 8]]
     h, _, y, _ = eval_rows(s, sp.test_users, sp.test_ends)
     assert sp.test_users.tolist() == [0] and h[0].tolist() == [1, 3, 5, 7] and y.tolist() == [9]
     with pytest.raises(ValueError):
