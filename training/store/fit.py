@@ -192,7 +192,8 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
     budget_s = opt.time_budget_min * 60 if opt.time_budget_min else None
     sched = BudgetSchedule(budget_s if opt.epochs is None else None, opt.patience,
-                           None if opt.epochs is None else opt.epochs * per_epoch, recipe.restart_fit)
+                           None if opt.epochs is None else opt.epochs * per_epoch, recipe.restart_fit,
+                           recipe.restart_len)
     t0, c0 = time.time(), time.process_time()
     def used() -> float:
         """The budget's clock: wall seconds, or CPU seconds / threads (idle-machine wall time)."""

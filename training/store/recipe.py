@@ -76,6 +76,7 @@ class Recipe:
     future_negatives: int = 0  # the later-item rows rank their targets + this many sampled items (0 = every item)
     attributes: int = 0  # 1 = catalog attribute values (brand, category levels, tags) as item vectors (attributes.py)
     restart_fit: float = 2.0  # the schedule restarts when this many times the time to the best is left (schedule.py)
+    restart_len: float = 2.0  # ... and its cosine runs over this many times the time to the best (at most what is left)
     refit: int = 0  # 1 = the final phase (the schedule's decay) trains on the validation targets too (fit.py)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None

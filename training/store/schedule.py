@@ -11,7 +11,8 @@ constant rate peaked at epoch 10 to 14 and overfit after it; decaying from the o
 checkpoint did not recover (best validation NDCG@10 0.0569 / 0.0570), the restart did (0.0593; with cold items as
 negatives 0.0637 at the peak, 0.0683 after the restart's cosine).
 ``restart_fit`` (the recipe's, 2 by default) is how many times the time to the best must be left for a restart; below
-2 the restart's cosine runs over what is left when twice the time to the best does not fit.
+2 the restart's cosine runs over what is left when twice the time to the best does not fit. ``restart_len`` (the
+recipe's, 2 by default) is the restart cosine's length in times the time to the best, at most what is left.
 No epoch count is needed in advance, so the same rule fits a data set whose epoch takes 2 s and one whose epoch
 does not fit in the budget at all. With ``epochs`` given instead (tests, reproducible runs), the same shape runs on
 steps: constant for 70 % of ``epochs * steps_per_epoch`` steps, cosine over the rest.
@@ -34,11 +35,12 @@ class BudgetSchedule:
     """``rate(used_s, step)`` -> learning-rate factor; ``done`` once the decay has finished."""
 
     def __init__(self, budget_s: Optional[float], patience: int = 3, total_steps: Optional[int] = None,
-                 restart_fit: float = 2.0):
+                 restart_fit: float = 2.0, restart_len: float = 2.0):
         if budget_s is None and total_steps is None:
             raise ValueError("a budget or a step count is needed")
         self.budget_s, self.patience, self.total_steps = budget_s, patience, total_steps
         self.restart_fit = restart_fit  # a restart needs this many times the time to the best left in the budget
+        self.restart_len = restart_len  # ... and its cosine runs over this many times that time (at most what is left)
         self.decay_from: Optional[float] = None  # clock value (s, or steps) where the decay starts
         self.decay_len: Optional[float] = None
         self.done = False
@@ -97,8 +99,9 @@ class BudgetSchedule:
                 self._start_decay(now, f"no validation gain in {self.patience} evaluations")
                 return None
             if now + self.restart_fit * best_at <= end:
-                length = min(2 * float(best_at), end - now)
-                over = "twice the time to the best" if length == 2 * float(best_at) else \
+                length = min(self.restart_len * float(best_at), end - now)
+                over = f"{self.restart_len:g} x the time to the best" if length == self.restart_len * float(best_at) \
+                    else \
                     f"what is left ({length / float(best_at):.2f} x the time to the best)"
                 self._start_decay(now, f"no validation gain in {self.patience} evaluations: restart with a cosine "
                                        f"over {over}", length)

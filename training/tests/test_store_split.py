@@ -136,6 +136,9 @@ def test_budget_schedule():
     roomy = BudgetSchedule(100.0, patience=1, restart_fit=1.5)  # where 2x fits, the cosine is 2x as before
     roomy.evaluated(True, 10, 0)
     assert roomy.evaluated(False, 20, 0, best_at=10) == "restart" and roomy.decay_len == 20
+    long = BudgetSchedule(100.0, patience=1, restart_len=1e9)  # the restart's cosine over all that is left
+    long.evaluated(True, 10, 0)
+    assert long.evaluated(False, 20, 0, best_at=10) == "restart" and (long.decay_from, long.decay_len) == (20, 80)
     late = BudgetSchedule(100.0, patience=1)  # past 70 %: the planned decay, nothing to reset
     late.evaluated(True, 50, 0)
     assert late.rate(75, 0) < 1 and late.evaluated(False, 76, 0, best_at=50) is None and late.decay_from == 70
