@@ -72,11 +72,15 @@ def test_report_and_metrics(store):
     target_types = set(m["onnx"]["test"]["by_target_type"])
     assert "view" in target_types and target_types <= {"view", "click", "add_to_cart", "purchase"}
     assert m["train"]["typed"] and m["train"]["epochs"] == 2
+    refit = m["train"]["refit"]  # the default: the decay (from 70 % of the steps) trained on the validation targets too
+    assert refit["targets"] > 0 and m["pytorch"]["valid"]["exclude_history"]["NDCG@10"] == m["train"]["best_valid"]
     report = open(os.path.join(store["out"], "report.md")).read()
     for code in ("unknown_item", "bad_timestamp", "unknown_event_type", "malformed_row", "not_utf8",
                  "missing_value", "duplicate_item", "bad_price", "no_text"):
         assert code in report, code
     assert "events.csv:" in report
+    assert "| int8 as exported | " in report and "trained on these targets |" in report
+    assert "| final phase (refit) | from epoch " in report
     # the rows carry this run's figures, not just their labels
     for label, fig in (("this model, int8 as exported", m["onnx"]["test"]), ("most popular", m["baselines"]["popular"]),
                        ("item-to-item co-occurrence", m["baselines"]["cooccur"])):
