@@ -17,6 +17,10 @@ or ship anything made from it.
   leave-one-out then tests seq[-1] given everything we have (training/data.py's ``test`` view) but validates on and
   trains one item earlier than the gSASRec split; figures are close to, not the same task as, the published ones.
   Titles are ``title`` with the genres as ``category`` (the text-tower input is "title genre genre", as before).
+
+``--drop-last K`` removes each user's last K events (a user left with none is dropped): the same log K steps
+earlier, whose test step is the real log's validation step. A recipe change chosen on that log's test is chosen by
+validation alone (EVAL.md, "Accuracy targets": the refit was chosen this way, on ``beauty --drop-last 1``).
 """
 from __future__ import annotations
 
@@ -52,7 +56,12 @@ def _write(out: str, users: List[List[str]], catalog: List[Dict[str, str]], cols
     return {"events": ev, "catalog": cat, "users": len(users), "events_n": sum(map(len, users)), "items": len(catalog)}
 
 
-def convert_beauty(out: str) -> dict:
+def _drop_last(users: List[List[str]], k: int) -> List[List[str]]:
+    """Each user's log without its last ``k`` events; users left with nothing are dropped."""
+    return [s[:len(s) - k] for s in users if len(s) > k] if k else users
+
+
+def convert_beauty(out: str, drop_last: int = 0) -> dict:
     root = os.path.join(data_mod.DATASETS, "amazon-beauty-5core")
     items: Dict[int, tuple] = {}
     with data_mod._open(os.path.join(root, "items.tsv.gz")) as f:
@@ -67,10 +76,10 @@ def convert_beauty(out: str) -> dict:
         attrs = json.load(f)  # s3rec item id -> attribute ids (brand and categories, names not published)
     catalog = [{"item_id": items[i][0], "title": items[i][1],
                 "tags": "|".join(f"a{a}" for a in attrs.get(str(i), []))} for i in range(1, n + 1)]
-    return _write(out, users, catalog, ["item_id", "title", "tags"])
+    return _write(out, _drop_last(users, drop_last), catalog, ["item_id", "title", "tags"])
 
 
-def convert_ml1m(out: str) -> dict:
+def convert_ml1m(out: str, drop_last: int = 0) -> dict:
     root = os.path.join(data_mod.DATASETS, "movielens-1m")
     with data_mod._open(os.path.join(root, "gsasrec_train_input.txt.gz")) as f:
         train = [line.split() for line in f]
@@ -96,7 +105,7 @@ def convert_ml1m(out: str) -> dict:
     n = max(max(meta), max(int(x) for s in users for x in s))
     catalog = [{"item_id": str(i), "title": meta.get(i, ("", ""))[0], "category": meta.get(i, ("", ""))[1]}
                for i in range(1, n + 1)]
-    return _write(out, users, catalog, ["item_id", "title", "category"])
+    return _write(out, _drop_last(users, drop_last), catalog, ["item_id", "title", "category"])
 
 
 def train_command(name: str, res: dict, out_model: str) -> str:
@@ -110,10 +119,14 @@ def train_command(name: str, res: dict, out_model: str) -> str:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", choices=["beauty", "ml1m"])
-    p.add_argument("--out", help="default training/out/datasets/<dataset>")
+    p.add_argument("--out", help="default training/out/datasets/<dataset> (<dataset>-m<K> with --drop-last K)")
+    p.add_argument("--drop-last", type=int, default=0, metavar="K",
+                   help="remove each user's last K events: the log K steps earlier, for choosing by validation")
     a = p.parse_args(argv)
-    out = a.out or os.path.join("training", "out", "datasets", a.dataset)
-    res = (convert_beauty if a.dataset == "beauty" else convert_ml1m)(out)
+    if a.drop_last < 0:
+        p.error("--drop-last must be >= 0")
+    out = a.out or os.path.join("training", "out", "datasets", a.dataset + (f"-m{a.drop_last}" if a.drop_last else ""))
+    res = (convert_beauty if a.dataset == "beauty" else convert_ml1m)(out, a.drop_last)
     print(f"{a.dataset}: {res['users']:,} users, {res['events_n']:,} events, {res['items']:,} items -> {out}")
     print("train with:\n  " + train_command(a.dataset, res, os.path.join("training", "out", f"store-{a.dataset}")))
 

@@ -160,3 +160,17 @@ def test_converted_beauty_is_the_s3rec_split(tmp_path):
         assert np.array_equal(a.targets, b.targets)
         assert all(np.array_equal(x, y) for x, y in zip(a.histories, b.histories))
     assert new.extra["recipe"].max_len == 50 and new.extra["recipe"].dropout == 0.5
+
+
+def test_drop_last_is_the_log_one_step_earlier(tmp_path):
+    """--drop-last 1: its split's test step is the full log's validation step, for every user, and the same history."""
+    from training.store.convert import _drop_last, convert_beauty
+    from training.store.dataset import PrepareOptions, prepare
+    from training import data
+    assert _drop_last([["a", "b"], ["c"], []], 1) == [["a"]] and _drop_last([["a"]], 0) == [["a"]]
+    res = convert_beauty(str(tmp_path / "m1"), drop_last=1)
+    prepare(PrepareOptions(events=res["events"], catalog=res["catalog"], out=str(tmp_path / "data"), name="beauty"))
+    early, full = data.load("store:" + str(tmp_path / "data")), data.load("beauty")
+    assert res["users"] == len(full.tests["test"].targets)  # 5-core: every user keeps 4+ events
+    assert np.array_equal(early.tests["test"].targets, full.valid.targets)
+    assert all(np.array_equal(x, y) for x, y in zip(early.tests["test"].histories, full.valid.histories))
