@@ -31,8 +31,13 @@ def generic_rows(runs: List[tuple]) -> List[str]:
         # after a final phase that trained on the validation targets (recipe refit), only the state before it was
         # held out: that one's PyTorch figure
         valid = f"{_m(m['pytorch']['valid'])} (PyTorch, before the refit)" if t.get("refit") else _m(onnx.get("valid"))
+        masked = ", seen items masked" if r.get("mask_history") else ""
+        args = m.get("args") or {}
+        clock = (f" ({args['time_budget_min']:g} min of CPU budget: `--budget-clock cpu`)"
+                 if args.get("budget_clock") == "cpu" and args.get("time_budget_min") else "")
         out.append(
-            f"| {label} | {r['max_len']}, {r['dim']}, {r['dropout']}, {r['batch_size']} | {fmt_s(t['seconds'])} wall, "
+            f"| {label} | {r['max_len']}, {r['dim']}, {r['dropout']}, {r['batch_size']}{masked} | "
+            f"{fmt_s(t['seconds'])} wall{clock}, "
             f"{t['epochs']} epochs (best {t['best_epoch']}), {t['stop_reason']} | {m['pytorch']['test']['users']:,} | "
             f"**{_m(onnx.get('test'))}** | {_m(onnx.get('test'), 'HR@10')} | {_m(m['pytorch']['test'])} | "
             f"{_m(onnx.get('test'), v='all')} | {valid} | {_m(m['baselines']['popular'])} | "

@@ -24,3 +24,21 @@ def test_study_section_names_the_choice_and_every_replication():
 def test_one_study_has_no_replication_table():
     text = section(None, None, [_study(0, 0.16, 0.15, 0.002)], [])
     assert "other logs and initialisations" not in text and "| log seed |" not in text
+
+
+def test_generic_rows_say_the_mask_the_clock_and_the_refit():
+    from training.store.eval_section import generic_rows
+    fig = {"exclude_history": {"NDCG@10": 0.13, "HR@10": 0.25}, "all": {"NDCG@10": 0.06, "HR@10": 0.15}}
+    m = {"prepared": {"recipe": {"max_len": 200, "dim": 64, "dropout": 0.15, "batch_size": 64, "mask_history": True}},
+         "train": {"seconds": 125.0, "epochs": 4, "best_epoch": 4, "stop_reason": "the learning-rate decay ended",
+                   "refit": {"epoch": 3}},
+         "args": {"budget_clock": "cpu", "time_budget_min": 20.0},
+         "pytorch": {"valid": {"exclude_history": {"NDCG@10": 0.18}}, "test": dict(fig, users=6040)},
+         "onnx": {"valid": fig, "test": fig},
+         "baselines": {"popular": fig, "cooccur": fig}}
+    row = generic_rows([("ML", m)])[2]
+    assert row.startswith("| ML | 200, 64, 0.15, 64, seen items masked | 2m05s wall (20 min of CPU budget: "
+                          "`--budget-clock cpu`), 4 epochs (best 4), the learning-rate decay ended | 6,040 | **0.1300** |")
+    assert "| 0.1800 (PyTorch, before the refit) |" in row
+    m["prepared"]["recipe"]["mask_history"], m["args"]["budget_clock"] = False, "wall"
+    assert "| 200, 64, 0.15, 64 | 2m05s wall, 4 epochs" in generic_rows([("ML", m)])[2]
