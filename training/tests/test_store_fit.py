@@ -137,3 +137,18 @@ def test_refit_trains_the_decay_on_the_validation_targets_and_keeps_the_final_st
     assert any("refit" in e.get("message", "") for e in events)
     recipe.refit = 0
     assert fit(ds, recipe, FitOptions(threads=1, seed=3, epochs=4), lambda e: None)["refit"] is None
+
+
+def test_text_0_trains_the_id_part_alone(tmp_path):
+    """The experiment key ``text=0``: item vectors are the ID part only (the default adds the title tower)."""
+    folder = _store(tmp_path, 250)
+    models = []
+    for text in (0, 1):
+        ds = data.load("store:" + folder)
+        recipe = ds.extra["recipe"]
+        recipe.text, recipe.negatives = text, 0
+        models.append(fit(ds, recipe, FitOptions(threads=1, max_steps=2, seed=3, epochs=1), lambda rec: None)["model"])
+    with torch.no_grad():
+        (off, on), ids = models, [m.items.id_emb * m.items.id_mask for m in models]
+        assert not off.cfg.use_text and on.cfg.use_text
+        assert torch.equal(off.items(), ids[0]) and not torch.allclose(on.items(), ids[1])

@@ -1,5 +1,7 @@
 """Store sequences and splits: ordering, merging into steps, leave-one-out and temporal splits, history cap, the
 derived recipe, the budget schedule and the training windows."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -174,3 +176,24 @@ def test_drop_last_is_the_log_one_step_earlier(tmp_path):
     assert res["users"] == len(full.tests["test"].targets)  # 5-core: every user keeps 4+ events
     assert np.array_equal(early.tests["test"].targets, full.valid.targets)
     assert all(np.array_equal(x, y) for x, y in zip(early.tests["test"].histories, full.valid.histories))
+
+
+def test_ml1m_steps_finds_the_exact_protocol_users(tmp_path):
+    """training/tools/ml1m_steps.py: the users it calls exact on the converted log are data.py's 512 test_exact users
+    (same histories and targets), and their validation step is the gSASRec validation step."""
+    from training import data
+    from training.store.convert import convert_ml1m
+    from training.store.dataset import PrepareOptions, prepare
+    from training.tools.ml1m_steps import exact_users
+    res = convert_ml1m(str(tmp_path / "ml1m"))
+    prepare(PrepareOptions(events=res["events"], catalog=res["catalog"], out=str(tmp_path / "data"), name="ml1m",
+                           shippable=False))
+    new, old = data.load("store:" + str(tmp_path / "data")), data.load("ml1m")
+    masks = exact_users(new, str(Path(data.DATASETS) / "movielens-1m"))
+    assert masks["test"].sum() == masks["valid"].sum() == 512
+    got = sorted((tuple(map(int, h)), int(t)) for h, t, m in zip(new.tests["test"].histories, new.tests["test"].targets,
+                                                                 masks["test"]) if m)
+    want = sorted((tuple(h), int(t)) for h, t in zip(old.tests["test_exact"].histories, old.tests["test_exact"].targets))
+    assert got == want
+    got_v = sorted((tuple(map(int, h)), int(t)) for h, t, m in zip(new.valid.histories, new.valid.targets, masks["valid"]) if m)
+    assert got_v == sorted((tuple(h), int(t)) for h, t in zip(old.valid.histories, old.valid.targets))
