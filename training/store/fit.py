@@ -348,6 +348,8 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         if not stop and opt.epochs is not None and epoch >= opt.epochs:
             stop, reason = True, f"{opt.epochs} epochs"
     if rank == 0 and st["refit"] is not None:  # the final state is the model; its validation trained on the targets
+        if ema is not None:  # the average is the model, as validation scored it before the refit
+            ema.swap_in()
         v = eval_split(model, ds.valid, use_types=use_types, device=device)
         best = {**best, "epoch": epoch, "step": step,
                 "state": {k: x.detach().cpu().clone() for k, x in model.state_dict().items()}}

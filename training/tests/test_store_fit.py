@@ -152,3 +152,26 @@ def test_text_0_trains_the_id_part_alone(tmp_path):
         (off, on), ids = models, [m.items.id_emb * m.items.id_mask for m in models]
         assert not off.cfg.use_text and on.cfg.use_text
         assert torch.equal(off.items(), ids[0]) and not torch.allclose(on.items(), ids[1])
+
+
+def test_with_a_weight_average_the_refit_keeps_the_average(tmp_path, monkeypatch):
+    """``ema_epochs`` > 0 with the refit: the model kept is the moving average at the end (the weights validation
+    scored before the refit), not the live weights."""
+    from training.store import fit as fit_mod
+    made = []
+
+    class Recorded(fit_mod.WeightAverage):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            made.append(self)
+
+    monkeypatch.setattr(fit_mod, "WeightAverage", Recorded)
+    folder = _store(tmp_path, 250)
+    ds = data.load("store:" + folder)
+    recipe = ds.extra["recipe"]
+    recipe.refit, recipe.negatives, recipe.ema_epochs = 1, 0, 1.0
+    res = fit(ds, recipe, FitOptions(threads=1, seed=3, epochs=4), lambda rec: None)
+    assert res["refit"] is not None and len(made) == 1
+    kept = [p for p in res["model"].parameters() if p.requires_grad]
+    assert len(kept) == len(made[0].avg)
+    assert all(torch.equal(p.detach(), a) for p, a in zip(kept, made[0].avg))
