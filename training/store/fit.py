@@ -52,12 +52,14 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device(name)
 
 
-def make_windows(train, max_len: int):
+def make_windows(train, max_len: int, recent: int = 0):
     """(starts, ends) into ``train.values``: each row cut into windows of max_len+1 steps from its end, consecutive
-    windows sharing one step, as train.make_examples does."""
+    windows sharing one step, as train.make_examples does; ``recent`` > 0 keeps each row's last ``recent`` windows."""
     s, e = np.asarray(train.starts), np.asarray(train.ends)
     n = e - s
     k = np.where(n >= 2, -(-(n - 1) // max_len), 0)
+    if recent > 0:
+        k = np.minimum(k, recent)
     row = np.repeat(np.arange(len(n)), k)
     j = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
     w_end = e[row] - j * max_len
@@ -188,7 +190,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
     items = np.asarray(ds.train.values)
     types = np.asarray(ds.train_types.values) if use_types else None
     weights = np.asarray(ds.type_weights if ds.type_weights is not None else np.ones(5), np.float32)
-    w_s, w_e = make_windows(ds.train, recipe.max_len)
+    w_s, w_e = make_windows(ds.train, recipe.max_len, recipe.recent_windows)
     lengths = w_e - w_s
     per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
     budget_s = opt.time_budget_min * 60 if opt.time_budget_min else None
@@ -253,7 +255,7 @@ def fit(ds: data_mod.Dataset, recipe: Recipe, opt: FitOptions, say: Callable[[di
         """From the decay on, the windows end one step later for every user with a validation step: the final phase
         trains on the validation targets too (validation can no longer select; the state training ends in is kept)."""
         nonlocal w_s, w_e, lengths, per_epoch
-        w_s, w_e = make_windows(refit_rows, recipe.max_len)
+        w_s, w_e = make_windows(refit_rows, recipe.max_len, recipe.recent_windows)
         lengths = w_e - w_s
         per_epoch = max(1, math.ceil(len(lengths) / recipe.batch_size))
         st["refit"] = {"epoch": epoch, "step": step, "used_s": round(used(), 1), "windows": int(len(lengths)),

@@ -85,6 +85,7 @@ class Recipe:
     restart_fit: float = 2.0  # the schedule restarts when this many times the time to the best is left (schedule.py)
     restart_len: float = 2.0  # ... and its cosine runs over this many times the time to the best (at most what is left)
     refit: int = 1  # 1 = the final phase (the schedule's decay) trains on the validation targets too (fit.py)
+    recent_windows: int = 0  # k > 0: train on each user's k most recent max_len windows only (experiment; 0 = all)
     text: int = 1  # 1 = item vectors add the title tower to the ID part; 0 = ID part only (experiment-only ablation)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None

@@ -77,6 +77,8 @@ def test_windows_match_train_make_examples():
     got = sorted(tuple(flat[a:b]) for a, b in zip(s, e))
     want = sorted(tuple(x) for x in make_examples([x.tolist() for x in rows], 5))
     assert got == want
+    s1, e1 = make_windows(r, 5, recent=1)  # the experiment key recent_windows: each row's newest window only
+    assert sorted(zip(s1.tolist(), e1.tolist())) == sorted((max(a, b - 6), b) for a, b in zip(r.starts, r.ends) if b - a >= 2)
     inp, tgt, ty, wt = collate(flat, np.full(len(flat), 4, np.int8), s[:2], e[:2], np.array([0, 1, 1, 2, 3], np.float32))
     assert (inp[:, -1] > 0).all() and (ty[inp > 0] == 4).all() and (wt[tgt > 0] == 3).all() and (wt[tgt == 0] == 0).all()
 
