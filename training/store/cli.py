@@ -124,7 +124,7 @@ def run(a: argparse.Namespace) -> dict:
         setattr(recipe, key, type(getattr(recipe, key))(float(value)) if isinstance(getattr(recipe, key), (int, float)) else value)
         recipe.why[key] = "set by --recipe-set (experiment)"
     if rank == 0:
-        shown = [k for k in ("max_len", "dim", "dropout", "batch_size", "mask_history", "future_targets",
+        shown = [k for k in ("max_len", "dim", "blocks", "dropout", "batch_size", "mask_history", "future_targets",
                              "attributes", "negatives", "id_dropout", "ema_epochs", "label_smoothing", "weight_decay",
                              "future_weight") if k in recipe.why]
         say.stage("recipe", ", ".join(f"{k} {getattr(recipe, k)} ({recipe.why[k]})" for k in shown))

@@ -21,17 +21,29 @@ def _m(x: Optional[dict], k: str = "NDCG@10", v: str = "exclude_history") -> str
     return "–" if not x else f"{x[v][k]:.4f}"
 
 
+def trained_recipe(m: dict) -> dict:
+    """The recipe a run trained with: the derived one (``prepared.recipe``) with the run's ``--recipe-set`` overrides
+    applied, as the command applies them."""
+    r = dict(m["prepared"]["recipe"])
+    for kv in (m.get("args") or {}).get("recipe_set") or []:
+        key, _, value = kv.partition("=")
+        if key in r:
+            r[key] = type(r[key])(float(value)) if isinstance(r[key], (int, float)) else value
+    return r
+
+
 def generic_rows(runs: List[tuple]) -> List[str]:
     out = ["| data | recipe (maxLen, dim, dropout, batch) | training | users | test NDCG@10 int8 | HR@10 int8 | "
            "NDCG@10 PyTorch | NDCG@10 (all) int8 | valid NDCG@10 int8 | most popular | co-occurrence |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label, m in runs:
-        r, t = m["prepared"]["recipe"], m["train"]
+        r, t = trained_recipe(m), m["train"]
         onnx = m.get("onnx") or {}
         # after a final phase that trained on the validation targets (recipe refit), only the state before it was
         # held out: that one's PyTorch figure
         valid = f"{_m(m['pytorch']['valid'])} (PyTorch, before the refit)" if t.get("refit") else _m(onnx.get("valid"))
-        masked = ", seen items masked" if r.get("mask_history") else ""
+        masked = (f", {r['blocks']} blocks" if r.get("blocks", 2) != 2 else "") + (
+            ", seen items masked" if r.get("mask_history") else "")
         args = m.get("args") or {}
         clock = (f" ({args['time_budget_min']:g} min of CPU budget: `--budget-clock cpu`)"
                  if args.get("budget_clock") == "cpu" and args.get("time_budget_min") else "")

@@ -5,6 +5,7 @@ log, Amazon Beauty and MovieLens-1M all go through the same command with no per-
 |---|---|---|---|
 | ``max_len`` | smallest of 50, 100, 200 covering the 80th percentile of users' step counts | 50 | 200 |
 | ``dim`` (= FFN width) | 64; 32 when the training split has fewer than 20,000 target positions | 64 | 64 |
+| ``blocks`` | 2; 4 from 300,000 training target positions | 2 | 4 |
 | ``dropout`` | by targets per trained item ``e``: 0.5 at ``e`` <= 20, 0.3 less per tenfold ``e``, floor 0.1 (at ``e`` ~430) | 0.5 | 0.15 |
 | ``batch_size`` | 128 at ``max_len`` 50, 64 above; halved while ``batch * max_len * items`` > 1.6e8 (logits) | 128 | 64 |
 | training history | each user's most recent ``20 * max_len`` steps (older ones counted in the report) | all | all |
@@ -20,7 +21,12 @@ has chosen the schedule by then; it cannot select among states trained on its ow
 on Beauty with each user's last step removed, so that the run's test is the real validation step, the refit raised
 that NDCG@10 from 0.0604 to 0.0698 (EVAL.md, "Accuracy targets").
 
-Fixed for all data: 2 pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, softmax
+``blocks``: two more blocks make a step about half as dear again (ML-1M: 27 epochs in the budget at 4 blocks against
+40 at 2, the full softmax being most of a step) and pay where the log is large: on ML-1M one step earlier (``convert ml1m --drop-last 1``, its test
+= the real validation step) 4 blocks beat 2 (EVAL.md, "Accuracy targets"). Beauty (131,413 targets) was not run at 4;
+the line lies between the two logs.
+
+Fixed for all data: pre-LN blocks, 1 head, lr 2e-3 (Adam 0.9/0.98), text table width 32, softmax
 cross-entropy over every catalog item (cold ones included, as negatives; sampled only as the softmax rule says),
 event types as encoder input with every target weighted 1 (``--type-weights`` can weight carts and purchases up: on the multi-behaviour study log that lost
 to unit weights on validation and test, EVAL.md), and the budget schedule of ``schedule.py``.
@@ -49,6 +55,7 @@ DEFAULT_TYPE_WEIGHTS = (1.0, 1.0, 1.0, 1.0)  # view, click, add_to_cart, purchas
 VALID_CAP = 25_000
 TEST_CAP = 50_000
 HISTORY_CAP_FACTOR = 20
+DEEP_MIN_TARGETS = 300_000  # 4 encoder blocks from this many training target positions, 2 below
 DROPOUT_MIN = 0.1  # the dropout line's floor (0.2 until 2026-12-04: ML-1M, 286 targets an item, gained below it)
 MIN_EPOCHS = 20  # the full softmax stays while the budget holds at least this many epochs of it
 MIN_NEGATIVES = 2048  # fewest uniform draws a sampled step makes
@@ -154,6 +161,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
     (``catalog.attribute_lists``)."""
     max_len = choose_max_len(step_counts)
     dim = 64 if train_targets >= 20_000 else 32
+    blocks = 4 if train_targets >= DEEP_MIN_TARGETS else 2
     per_item = train_targets / max(trained_items, 1)
     dropout = choose_dropout(per_item)
     batch = choose_batch(max_len, max(num_items, trained_items))
@@ -164,6 +172,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
     why = {
         "max_len": f"80th percentile of steps per user = {p80:.0f} -> {max_len}",
         "dim": f"{train_targets:,} training target positions -> {dim}",
+        "blocks": f"{train_targets:,} training target positions (4 from {DEEP_MIN_TARGETS:,}) -> {blocks}",
         "dropout": f"{per_item:.1f} training targets per trained item -> {dropout}",
         "batch_size": f"max_len {max_len}, {max(num_items, trained_items):,} items -> {batch}",
         "mask_history": f"a position's history covers {100 * seen:.2f} % of the catalog, {100 * repeats:.1f} % of "
@@ -173,7 +182,7 @@ def derive(step_counts: np.ndarray, train_targets: int, trained_items: int, num_
         "attributes": f"{attribute_values:,} catalog attribute values (tags; brand, category levels outside the text) name 2+ items "
                       f"-> {'on' if attribute_values else 'off'}",
     }
-    return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch,
+    return Recipe(max_len=max_len, dim=dim, ffn_dim=dim, dropout=dropout, batch_size=batch, blocks=blocks,
                   history_cap=HISTORY_CAP_FACTOR * max_len, type_weights=tuple(type_weights),
                   mask_history=mask, future_targets=future, attributes=int(attribute_values > 0), why=why)
 

@@ -98,8 +98,8 @@ def _problems(m: dict) -> List[str]:
 def _training(m: dict) -> List[str]:
     t, r = m["train"], m["prepared"]["recipe"]
     out = ["## Recipe (derived from the data; training/store/recipe.py)", "", "| setting | value | why |", "|---|---|---|"]
-    for k in ("max_len", "dim", "dropout", "batch_size", "mask_history"):
-        if k in r:  # (runs before mask_history have no such key)
+    for k in ("max_len", "dim", "blocks", "dropout", "batch_size", "mask_history"):
+        if k in r and (k != "blocks" or "blocks" in r["why"]):  # (older runs: no mask_history; blocks were fixed)
             value, why = r[k], r["why"].get(k, "")
             if k == "batch_size" and t.get("batch_size", value) != value:  # chosen again for a sampled softmax
                 value, why = t["batch_size"], f"{why}; {value} before the softmax rule sampled (below)"
@@ -108,8 +108,8 @@ def _training(m: dict) -> List[str]:
     if sm:  # (runs before the sampled softmax have no such key)
         value = "full (every item)" if not sm["negatives"] else f"sampled: {sm['negatives']:,} items a step + targets"
         out.append(f"| softmax | {value} | {sm['why']} |")
-    out += [f"| fixed | {r['blocks']} blocks, {r['heads']} head, lr {r['lr']}, text table {r['text_dim']} | "
-            "same for all data |",
+    fixed = "" if "blocks" in r["why"] else f"{r['blocks']} blocks, "
+    out += [f"| fixed | {fixed}{r['heads']} head, lr {r['lr']}, text table {r['text_dim']} | same for all data |",
             f"| target weights | view {r['type_weights'][0]}, click {r['type_weights'][1]}, add_to_cart "
             f"{r['type_weights'][2]}, purchase {r['type_weights'][3]} | |", ""]
     tm = m["prepared"]["timing"]

@@ -42,3 +42,7 @@ def test_generic_rows_say_the_mask_the_clock_and_the_refit():
     assert "| 0.1800 (PyTorch, before the refit) |" in row
     m["prepared"]["recipe"]["mask_history"], m["args"]["budget_clock"] = False, "wall"
     assert "| 200, 64, 0.15, 64 | 2m05s wall, 4 epochs" in generic_rows([("ML", m)])[2]
+    m["prepared"]["recipe"]["blocks"] = 4  # the depth rule (recipe.py): named only where it is not 2
+    assert "| 200, 64, 0.15, 64, 4 blocks | 2m05s wall" in generic_rows([("ML", m)])[2]
+    m["prepared"]["recipe"]["blocks"], m["args"]["recipe_set"] = 2, ["blocks=4", "dropout=0.2"]  # what the run trained
+    assert "| 200, 64, 0.2, 64, 4 blocks | 2m05s wall" in generic_rows([("ML", m)])[2]

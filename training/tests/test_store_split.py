@@ -88,6 +88,7 @@ def test_recipe_rules_reproduce_the_benchmark_settings():
     ml1m = rec.derive(np.full(6040, 250), 975_963, 3_416, 3_416, train_lengths=np.full(6040, 162))  # long ones, ~286 per item
     assert (beauty.max_len, beauty.dim, beauty.dropout, beauty.batch_size) == (50, 64, 0.5, 128)
     assert (ml1m.max_len, ml1m.dim, ml1m.dropout, ml1m.batch_size) == (200, 64, 0.15, 64)
+    assert (beauty.blocks, ml1m.blocks) == (2, 4) and "4 from 300,000" in ml1m.why["blocks"]
     tiny = rec.derive(np.full(30, 70), 900, 50)
     assert (tiny.max_len, tiny.dim, tiny.dropout) == (100, 32, 0.5)
     assert rec.choose_dropout(63) == 0.35 and rec.choose_dropout(200) == 0.2 and rec.choose_dropout(5000) == 0.1 and ml1m.history_cap == 4000
