@@ -36,7 +36,7 @@ from ..train import eval_split
 from .fit import FitOptions, fit, init_distributed, pick_device
 from .memory import peak_rss_mib
 from .progress import Progress
-from .recipe import DEFAULT_TYPE_WEIGHTS
+from .recipe import DEFAULT_TYPE_WEIGHTS, Recipe, with_overrides
 from .report import write_report
 
 
@@ -116,13 +116,11 @@ def run(a: argparse.Namespace) -> dict:
         return {}
     mem_prepare = peak_rss_mib()
     ds = data_mod.load("store:" + data_dir, a.max_users)
-    recipe = ds.extra["recipe"]
-    for kv in a.recipe_set:
-        key, _, value = kv.partition("=")
-        if not hasattr(recipe, key) or key in ("why", "type_weights"):
-            raise SystemExit(f"--recipe-set: unknown recipe setting {key!r}")
-        setattr(recipe, key, type(getattr(recipe, key))(float(value)) if isinstance(getattr(recipe, key), (int, float)) else value)
-        recipe.why[key] = "set by --recipe-set (experiment)"
+    try:
+        recipe = Recipe.from_dict(with_overrides(ds.extra["recipe"].to_dict(), a.recipe_set))
+    except ValueError as e:
+        raise SystemExit(str(e))
+    ds.extra["recipe"] = recipe
     if rank == 0:
         shown = [k for k in ("max_len", "dim", "blocks", "dropout", "batch_size", "mask_history", "future_targets",
                              "attributes", "negatives", "id_dropout", "ema_epochs", "label_smoothing", "weight_decay",

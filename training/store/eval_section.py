@@ -13,23 +13,13 @@ from typing import List, Optional
 
 from ..sections import write_section
 from .progress import fmt_s
+from .report import trained_recipe
 
 BEGIN, END = "<!-- store:begin -->", "<!-- store:end -->"
 
 
 def _m(x: Optional[dict], k: str = "NDCG@10", v: str = "exclude_history") -> str:
     return "–" if not x else f"{x[v][k]:.4f}"
-
-
-def trained_recipe(m: dict) -> dict:
-    """The recipe a run trained with: the derived one (``prepared.recipe``) with the run's ``--recipe-set`` overrides
-    applied, as the command applies them."""
-    r = dict(m["prepared"]["recipe"])
-    for kv in (m.get("args") or {}).get("recipe_set") or []:
-        key, _, value = kv.partition("=")
-        if key in r:
-            r[key] = type(r[key])(float(value)) if isinstance(r[key], (int, float)) else value
-    return r
 
 
 def generic_rows(runs: List[tuple]) -> List[str]:
@@ -42,13 +32,13 @@ def generic_rows(runs: List[tuple]) -> List[str]:
         # after a final phase that trained on the validation targets (recipe refit), only the state before it was
         # held out: that one's PyTorch figure
         valid = f"{_m(m['pytorch']['valid'])} (PyTorch, before the refit)" if t.get("refit") else _m(onnx.get("valid"))
-        masked = (f", {r['blocks']} blocks" if r.get("blocks", 2) != 2 else "") + (
+        notes = (f", {r['blocks']} blocks" if r.get("blocks", 2) != 2 else "") + (
             ", seen items masked" if r.get("mask_history") else "")
         args = m.get("args") or {}
         clock = (f" ({args['time_budget_min']:g} min of CPU budget: `--budget-clock cpu`)"
                  if args.get("budget_clock") == "cpu" and args.get("time_budget_min") else "")
         out.append(
-            f"| {label} | {r['max_len']}, {r['dim']}, {r['dropout']}, {r['batch_size']}{masked} | "
+            f"| {label} | {r['max_len']}, {r['dim']}, {r['dropout']}, {r['batch_size']}{notes} | "
             f"{fmt_s(t['seconds'])} wall{clock}, "
             f"{t['epochs']} epochs (best {t['best_epoch']}), {t['stop_reason']} | {m['pytorch']['test']['users']:,} | "
             f"**{_m(onnx.get('test'))}** | {_m(onnx.get('test'), 'HR@10')} | {_m(m['pytorch']['test'])} | "

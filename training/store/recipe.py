@@ -107,6 +107,20 @@ class Recipe:
         return Recipe(**d)
 
 
+def with_overrides(values: dict, settings: Sequence[str]) -> dict:
+    """``values`` (a ``Recipe.to_dict()``) with ``--recipe-set key=value`` experiments applied, each value cast to the
+    setting's type, and ``why`` saying so; ValueError names an unknown setting. The command trains with this, and
+    the report and EVAL's store table read a run's trained recipe back through it."""
+    out = dict(values, why=dict(values.get("why") or {}))
+    for kv in settings or []:
+        key, _, value = kv.partition("=")
+        if key not in out or key in ("why", "type_weights"):
+            raise ValueError(f"--recipe-set: unknown recipe setting {key!r}")
+        out[key] = type(out[key])(float(value)) if isinstance(out[key], (int, float)) else value
+        out["why"][key] = "set by --recipe-set (experiment)"
+    return out
+
+
 def choose_max_len(step_counts: np.ndarray) -> int:
     p80 = float(np.percentile(step_counts, 80)) if len(step_counts) else 0.0
     return next((m for m in MAX_LENS if m >= p80), MAX_LENS[-1])

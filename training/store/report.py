@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from .events import EVENT_TYPES
 from .progress import fmt_s
+from .recipe import with_overrides
 
 
 def _row(name: str, m: Optional[dict], note: str = "") -> str:
@@ -95,8 +96,14 @@ def _problems(m: dict) -> List[str]:
     return out + [""]
 
 
+def trained_recipe(m: dict) -> dict:
+    """The recipe a run trained with: the derived one (``prepared.recipe``) with the run's ``--recipe-set``
+    experiments applied as the command applied them (``recipe.with_overrides``)."""
+    return with_overrides(m["prepared"]["recipe"], (m.get("args") or {}).get("recipe_set"))
+
+
 def _training(m: dict) -> List[str]:
-    t, r = m["train"], m["prepared"]["recipe"]
+    t, r = m["train"], trained_recipe(m)
     out = ["## Recipe (derived from the data; training/store/recipe.py)", "", "| setting | value | why |", "|---|---|---|"]
     for k in ("max_len", "dim", "blocks", "dropout", "batch_size", "mask_history"):
         if k in r and (k != "blocks" or "blocks" in r["why"]):  # (older runs: no mask_history; blocks were fixed)

@@ -200,3 +200,15 @@ def test_ml1m_steps_finds_the_exact_protocol_users(tmp_path):
     assert got == want
     got_v = sorted((tuple(map(int, h)), int(t)) for h, t, m in zip(new.valid.histories, new.valid.targets, masks["valid"]) if m)
     assert got_v == sorted((tuple(h), int(t)) for h, t in zip(old.valid.histories, old.valid.targets))
+
+
+def test_recipe_overrides_cast_name_and_refuse_unknown_settings():
+    """``--recipe-set`` (recipe.with_overrides): the command, the report and EVAL's table apply it the same way."""
+    base = rec.derive(np.full(30, 70), 900, 50).to_dict()
+    out = rec.with_overrides(base, ["blocks=4", "dropout=0.25", "mask_history=1"])
+    assert (out["blocks"], out["dropout"], out["mask_history"]) == (4, 0.25, True) and type(out["blocks"]) is int
+    assert out["why"]["blocks"] == "set by --recipe-set (experiment)" and base["blocks"] == 2  # the input is not changed
+    assert rec.Recipe.from_dict(out).blocks == 4
+    for bad in ("nope=1", "why=1", "type_weights=1"):
+        with pytest.raises(ValueError, match="unknown recipe setting"):
+            rec.with_overrides(base, [bad])
