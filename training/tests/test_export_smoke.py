@@ -236,3 +236,23 @@ def test_base_encoder_describes_itself_for_the_engine(run):
         raise AssertionError("a graph without fc2's bias must not be described")
     except ValueError:
         pass
+
+
+def test_the_deep_encoder_fixture_is_what_the_export_writes(tmp_path):
+    """test/unit/engine/fixtures/deep-encoder (4 blocks, 2 heads), which holds the engine's own encoder to
+    onnxruntime on a deeper graph than the shipped one, must be what make_deep_encoder.py writes with today's
+    export, quantizer and LoRA stripping, byte for byte."""
+    import importlib.util
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "test", "unit", "engine", "fixtures")
+    spec = importlib.util.spec_from_file_location("make_deep_encoder", os.path.join(root, "make_deep_encoder.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(str(tmp_path))
+    committed = os.path.join(root, "deep-encoder")
+    assert sorted(os.listdir(tmp_path)) == sorted(os.listdir(committed))
+    for name in os.listdir(committed):
+        with open(os.path.join(committed, name), "rb") as a, open(os.path.join(tmp_path, name), "rb") as b:
+            assert a.read() == b.read(), f"{name} differs: run /usr/bin/python3 test/unit/engine/fixtures/make_deep_encoder.py"
+    meta = {p.key: p.value for p in onnx.load(os.path.join(committed, "encoder.base.int8.onnx")).metadata_props}
+    described = json.loads(meta["localshelf.encoder"])
+    assert (len(described["blocks"]), described["heads"]) == (4, 2)
