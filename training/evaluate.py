@@ -1,7 +1,7 @@
 """Full-ranking leave-one-out metrics: HR@K and NDCG@K over every catalog item (no sampled negatives)."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -45,6 +45,31 @@ def rank_targets(scores: torch.Tensor, targets: torch.Tensor, histories: Optiona
 
 
 @torch.no_grad()
+def target_ranks(
+    user_fn,
+    item_table: torch.Tensor,
+    histories: Sequence[Sequence[int]],
+    targets: np.ndarray,
+    max_len: int,
+    batch_size: int = 1024,
+    types: Optional[Sequence[Sequence[int]]] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Each user's 0-based rank of the target over every item: (all items, history excluded). Arguments as
+    ``evaluate``."""
+    ranks_all: List[np.ndarray] = []
+    ranks_ex: List[np.ndarray] = []
+    items = item_table[1:]
+    for s in range(0, len(histories), batch_size):
+        hist = histories[s:s + batch_size]
+        seqs = left_pad(hist, max_len)
+        users = user_fn(seqs) if types is None else user_fn(seqs, left_pad(types[s:s + batch_size], max_len))
+        scores = users @ items.t()
+        tg = torch.as_tensor(targets[s:s + batch_size], dtype=torch.long)
+        ranks_all.append(rank_targets(scores, tg, None).numpy())
+        ranks_ex.append(rank_targets(scores, tg, hist).numpy())
+    return np.concatenate(ranks_all), np.concatenate(ranks_ex)
+
+
 def evaluate(
     user_fn,
     item_table: torch.Tensor,
@@ -59,18 +84,7 @@ def evaluate(
     every history step, aligned with ``histories``) it is called as ``user_fn(seqs, event_types)``.
 
     Returns {"all": {...}, "exclude_history": {...}} (+ the same per named boolean user subset)."""
-    ranks_all: List[np.ndarray] = []
-    ranks_ex: List[np.ndarray] = []
-    items = item_table[1:]
-    for s in range(0, len(histories), batch_size):
-        hist = histories[s:s + batch_size]
-        seqs = left_pad(hist, max_len)
-        users = user_fn(seqs) if types is None else user_fn(seqs, left_pad(types[s:s + batch_size], max_len))
-        scores = users @ items.t()
-        tg = torch.as_tensor(targets[s:s + batch_size], dtype=torch.long)
-        ranks_all.append(rank_targets(scores, tg, None).numpy())
-        ranks_ex.append(rank_targets(scores, tg, hist).numpy())
-    ra, rx = np.concatenate(ranks_all), np.concatenate(ranks_ex)
+    ra, rx = target_ranks(user_fn, item_table, histories, targets, max_len, batch_size, types)
     out = {"all": metrics_from_ranks(ra), "exclude_history": metrics_from_ranks(rx), "users": int(len(ra))}
     for name, mask in (subsets or {}).items():
         out[name] = {"all": metrics_from_ranks(ra[mask]), "exclude_history": metrics_from_ranks(rx[mask]),

@@ -219,3 +219,23 @@ def test_future_targets_are_down_weighted_extra_rows(mask_history):
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
     for k in g_ref:
         torch.testing.assert_close(g_got[k], g_ref[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+def test_target_ranks_are_what_evaluate_averages():
+    """training.evaluate.target_ranks (per-user ranks; ml1m_steps' per-user NDCG) against evaluate's means, with
+    histories of several lengths (shorter than, equal to and longer than max_len) and the history excluded."""
+    import numpy as np
+    from training.evaluate import evaluate, target_ranks
+    g = torch.Generator().manual_seed(5)
+    table = torch.randn(41, 8, generator=g)
+    proj = torch.randn(8, 8, generator=g)
+    user_fn = lambda seqs: table[seqs].sum(1) @ proj  # noqa: E731
+    rng = np.random.default_rng(2)
+    hists = [list(rng.integers(1, 41, size=n)) for n in rng.integers(1, 12, size=70)]
+    targets = rng.integers(1, 41, size=70)
+    ra, rx = target_ranks(user_fn, table, hists, targets, max_len=6, batch_size=16)
+    m = evaluate(user_fn, table, hists, targets, max_len=6, batch_size=16)
+    ndcg = lambda r: float(np.mean((r < 10) / np.log2(r + 2.0)))  # noqa: E731
+    assert ndcg(ra) == pytest.approx(m["all"]["NDCG@10"])
+    assert ndcg(rx) == pytest.approx(m["exclude_history"]["NDCG@10"])
+    assert (rx <= ra).all() and (rx < ra).any()  # leaving the history out only lifts targets

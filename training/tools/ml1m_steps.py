@@ -24,7 +24,7 @@ import torch
 from training import cpu
 from training import data as data_mod
 from training.store.baselines import evaluate_baselines
-from training.evaluate import left_pad, rank_targets
+from training.evaluate import target_ranks
 from training.train import load_checkpoint
 
 
@@ -52,12 +52,8 @@ def user_ndcg(model, split: data_mod.EvalSet, batch: int = 1024) -> np.ndarray:
     """Each user's NDCG@10 (0 outside the top 10), full ranking, history excluded."""
     model.eval()
     table = model.items()
-    ranks = []
-    for s in range(0, len(split.histories), batch):
-        hist = split.histories[s:s + batch]
-        scores = model.user_vectors(table, left_pad(hist, model.cfg.max_len)) @ table[1:].t()
-        ranks.append(rank_targets(scores, torch.as_tensor(split.targets[s:s + batch], dtype=torch.long), hist).numpy())
-    r = np.concatenate(ranks)
+    r = target_ranks(lambda seqs: model.user_vectors(table, seqs), table, split.histories, split.targets,
+                     model.cfg.max_len, batch)[1]
     return (r < 10) / np.log2(r + 2.0)
 
 
