@@ -195,6 +195,8 @@ class ModelConfig:
     use_text: bool = True
     use_ids: bool = True
     lora_rank: int = 8
+    item_norm: bool = False  # item vectors scaled to unit length (experiment: scores = |user| * cosine)
+    rel_pos: bool = False  # each block adds a learned attention bias by query-key distance (experiment)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -225,9 +227,14 @@ class Block(nn.Module):
         self.fc1 = LoRALinear(d, cfg.ffn_dim)
         self.fc2 = LoRALinear(cfg.ffn_dim, d)
         self.drop = Dropout(cfg.dropout)
+        if cfg.rel_pos:  # rel[d]: the attention bias (every head) for a key d steps before its query (0 = itself)
+            self.rel = nn.Parameter(torch.zeros(cfg.max_len))
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor, lora: Dict[str, Tuple[torch.Tensor, torch.Tensor]], prefix: str):
+    def forward(self, x: torch.Tensor, bias: torch.Tensor, lora: Dict[str, Tuple[torch.Tensor, torch.Tensor]], prefix: str,
+                dist: Optional[torch.Tensor] = None):
         bsz, length, d = x.shape
+        if dist is not None:  # [l, l] distances (Encoder.dist): broadcast over the batch (and the heads in eval mode)
+            bias = bias + self.rel[dist]
         h = self.heads
         dh = d // h
         y = self.ln1(x)
@@ -268,6 +275,9 @@ class Encoder(nn.Module):
         self.scale = math.sqrt(cfg.dim)
         self.register_buffer("causal", torch.tril(torch.ones(cfg.max_len, cfg.max_len)), persistent=False)
         self.register_buffer("eye", torch.eye(cfg.max_len), persistent=False)
+        if cfg.rel_pos:  # dist[q, k] = how many steps key k lies before query q (0 above the diagonal: masked anyway)
+            idx = torch.arange(cfg.max_len)
+            self.register_buffer("dist", (idx.unsqueeze(1) - idx.unsqueeze(0)).clamp_min(0), persistent=False)
 
     def lora_targets(self) -> List[Tuple[str, LoRALinear]]:
         out = []
@@ -297,8 +307,9 @@ class Encoder(nn.Module):
         else:
             allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))  # [B, l, l]
             bias = ((1.0 - allowed) * NEG).unsqueeze(1)
+        dist = self.dist[:length, :length] if self.cfg.rel_pos else None
         for i, blk in enumerate(self.blocks):
-            x = blk(x, bias, lora, f"block{i}.")
+            x = blk(x, bias, lora, f"block{i}.", dist)
         return self.ln(x)
 
 
@@ -363,6 +374,8 @@ class ItemTower(nn.Module):
         extra = getattr(self, "attributes", None)  # catalog attribute values (training/store/attributes.py)
         if extra is not None:
             v = v + extra()
+        if self.cfg.item_norm:  # row 0 (padding) stays zero
+            v = v / v.norm(dim=1, keepdim=True).clamp_min(1e-6)
         return v
 
 

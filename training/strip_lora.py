@@ -25,6 +25,7 @@ from onnx import numpy_helper
 
 SPEC_KEY = "localshelf.encoder"
 SPEC_FORMAT = "localshelf-sasrec/1"
+SPEC_FORMAT_REL = "localshelf-sasrec/2"  # the same with every block's attention bias by distance (model.Block.rel)
 ROLES = ("q", "k", "v", "out", "fc1", "fc2")
 
 
@@ -139,13 +140,25 @@ def describe(model: onnx.ModelProto) -> dict:
     ev = inits.get("enc.event.weight")
     if ev is None or list(ev.dims)[1:] != [dim]:
         raise ValueError("no event table")
+    # table lookups: the event types, and (format 2) each block's attention bias by query-key distance
+    rel = {}
+    for n in g.node:
+        if n.op_type != "Gather" or n.input[0] not in inits or n.input[0] == "enc.event.weight":
+            continue
+        m = re.match(r"^enc\.blocks\.(\d+)\.rel$", n.input[0])
+        t = inits[n.input[0]]
+        if not m or list(t.dims) != [max_len] or t.data_type != onnx.TensorProto.FLOAT:
+            raise ValueError(f"unexpected table lookup in {n.input[0]}")
+        rel[int(m.group(1))] = n.input[0]
+    if rel and sorted(rel) != sorted(blocks):
+        raise ValueError("an attention bias by distance in some blocks only")
     norm = lambda p: {"weight": need(p + ".weight"), "bias": need(p + ".bias")}  # noqa: E731
     return {
-        "format": SPEC_FORMAT, "dim": dim, "maxLen": max_len, "heads": heads.pop(), "ffnDim": blocks[0]["fc1"]["out"],
+        "format": SPEC_FORMAT_REL if rel else SPEC_FORMAT, "dim": dim, "maxLen": max_len, "heads": heads.pop(), "ffnDim": blocks[0]["fc1"]["out"],
         "eps": eps.pop(), "inputScale": input_scale[0], "attentionScale": attn_scale.pop(),
         "activation": "gelu-erf", "pos": "enc.pos", "event": "enc.event.weight", "final": norm("enc.ln"),
         "blocks": [{"ln1": norm(f"enc.blocks.{b}.ln1"), "ln2": norm(f"enc.blocks.{b}.ln2"),
-                    **{r: blocks[b][r] for r in ROLES}} for b in sorted(blocks)],
+                    **{r: blocks[b][r] for r in ROLES}, **({"rel": rel[b]} if rel else {})} for b in sorted(blocks)],
     }
 
 

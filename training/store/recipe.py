@@ -95,6 +95,8 @@ class Recipe:
     refit: int = 1  # 1 = the final phase (the schedule's decay) trains on the validation targets too (fit.py)
     recent_windows: int = 0  # k > 0: train on each user's k most recent max_len windows only (experiment; 0 = all)
     text: int = 1  # 1 = item vectors add the title tower to the ID part; 0 = ID part only (experiment-only ablation)
+    item_norm: int = 0  # 1 = item vectors scaled to unit length, input and output (experiment; model.ItemTower)
+    rel_pos: int = 1  # 1 = each encoder block adds a learned attention bias by query-key distance (model.Block.rel)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
 

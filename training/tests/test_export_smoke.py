@@ -256,3 +256,38 @@ def test_the_deep_encoder_fixture_is_what_the_export_writes(tmp_path):
     meta = {p.key: p.value for p in onnx.load(os.path.join(committed, "encoder.base.int8.onnx")).metadata_props}
     described = json.loads(meta["localshelf.encoder"])
     assert (len(described["blocks"]), described["heads"]) == (4, 2)
+    assert described["format"] == "localshelf-sasrec/2"
+    assert [b["rel"] for b in described["blocks"]] == [f"enc.blocks.{i}.rel" for i in range(4)]
+
+
+def test_a_distance_bias_is_described_per_block_or_not_at_all(tmp_path):
+    """An encoder with ``rel_pos`` exports each block's attention bias by distance as its own initializer, which the
+    description names (format 2). Where the export shares one table between blocks (equal values, e.g. untrained
+    zeros, are stored once), no block-by-block description fits and the graph gets none (onnxruntime runs it)."""
+    import types
+    from training.export import export_encoder, quantize_file
+    from training.model import Encoder, ModelConfig
+    from training.strip_lora import SPEC_FORMAT_REL, describe
+    torch.manual_seed(0)
+    cfg = ModelConfig(num_items=20, dim=16, max_len=8, blocks=2, heads=1, ffn_dim=16, dropout=0.0, lora_rank=2,
+                      rel_pos=True)
+    for distinct in (True, False):
+        enc = Encoder(cfg).eval()
+        with torch.no_grad():  # distinct values everywhere else (equal tables, such as fresh LayerNorms, are shared)
+            for p in enc.parameters():
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            for i, blk in enumerate(enc.blocks):
+                blk.rel.copy_(torch.linspace(-1, 1, cfg.max_len) * (i + 1 if distinct else 1))
+        fp32, q = str(tmp_path / f"{distinct}.fp32.onnx"), str(tmp_path / f"{distinct}.int8.onnx")
+        export_encoder(types.SimpleNamespace(encoder=enc, cfg=cfg), fp32)
+        quantize_file(fp32, q)
+        graph = onnx.load(q)
+        if distinct:
+            spec = describe(graph)
+            assert spec["format"] == SPEC_FORMAT_REL
+            inits = {t.name: onnx.numpy_helper.to_array(t) for t in graph.graph.initializer}
+            for i, b in enumerate(spec["blocks"]):
+                np.testing.assert_allclose(inits[b["rel"]], np.linspace(-1, 1, cfg.max_len) * (i + 1), rtol=1e-6)
+        else:
+            with pytest.raises(ValueError):
+                describe(graph)

@@ -43,14 +43,19 @@ def reference_loss(model: Recommender, inp, tgt, item_allowed=None, mask_history
     return F.cross_entropy(logits, target, reduction="sum")
 
 
-def small_model(num_items=300, dropout=0.0, seed=0, heads=1):
+def small_model(num_items=300, dropout=0.0, seed=0, heads=1, rel_pos=False):
     torch.manual_seed(seed)
     rnd = random.Random(seed)
     tokens = [[101] + [rnd.randrange(1000, 1400) for _ in range(rnd.randrange(1, 8))] + [102]
               for _ in range(num_items)]
     cfg = ModelConfig(num_items=num_items, dim=16, max_len=12, ffn_dim=16, dropout=dropout, text_dim=8,
-                      heads=heads)
-    return Recommender(cfg, tokens)
+                      heads=heads, rel_pos=rel_pos)
+    model = Recommender(cfg, tokens)
+    if rel_pos:  # a bias by distance that matters (trained ones start at zero)
+        with torch.no_grad():
+            for blk in model.encoder.blocks:
+                blk.rel.normal_()
+    return model
 
 
 def batch(num_items=300, b=7, length=12, seed=1):
@@ -177,10 +182,11 @@ def test_dropout_rate_scale_and_eval(p):
     assert d(x) is x
 
 
-@pytest.mark.parametrize("heads", [1, 2])
-def test_train_mode_without_dropout_equals_eval_mode(heads):
-    """Training path (bool mask, baddbmm, fused loss, cached sparse transpose) = the eval/export formulation."""
-    model = small_model(dropout=0.0, heads=heads)
+@pytest.mark.parametrize("heads,rel_pos", [(1, False), (2, False), (1, True), (2, True)])
+def test_train_mode_without_dropout_equals_eval_mode(heads, rel_pos):
+    """Training path (bool mask, baddbmm, fused loss, cached sparse transpose) = the eval/export formulation, with and
+    without the attention bias by distance."""
+    model = small_model(dropout=0.0, heads=heads, rel_pos=rel_pos)
     inp, tgt = batch()
     table = model.items().detach()
     model.train()
@@ -239,3 +245,23 @@ def test_target_ranks_are_what_evaluate_averages():
     assert ndcg(ra) == pytest.approx(m["all"]["NDCG@10"])
     assert ndcg(rx) == pytest.approx(m["exclude_history"]["NDCG@10"])
     assert (rx <= ra).all() and (rx < ra).any()  # leaving the history out only lifts targets
+
+
+def test_distance_bias_depends_on_distance_only():
+    """``rel_pos``: a user vector is the same however much left padding its history has (distances between real
+    positions do not change), the bias moves it, and it learns (its gradient is not zero)."""
+    model = small_model(rel_pos=True).eval()
+    table = model.items().detach()
+    inp, tgt = batch()
+    hist = inp[5:6, 4:]  # a row with real items only
+    padded = torch.cat([torch.zeros(1, 4, dtype=hist.dtype), hist], dim=1)
+    with torch.no_grad():
+        a = model.user_vectors(table, hist)
+        torch.testing.assert_close(model.user_vectors(table, padded), a, rtol=1e-5, atol=1e-6)
+        for blk in model.encoder.blocks:
+            blk.rel.zero_()
+        assert (model.user_vectors(table, hist) - a).abs().max() > 1e-3
+    model.train()
+    loss, _ = model(inp, tgt)
+    g = grads(model, loss)
+    assert all(g[f"encoder.blocks.{i}.rel"].abs().sum() > 0 for i in range(model.cfg.blocks))

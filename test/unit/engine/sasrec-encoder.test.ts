@@ -167,18 +167,24 @@ describe('SasrecEncoder (own WebAssembly encoder)', () => {
 
   it('reads the description the export wrote', () => {
     const { metadata, initializers } = readOnnxWeights(baseBytes);
-    const spec = JSON.parse(metadata.get('localshelf.encoder')!) as { blocks: unknown[]; heads: number };
+    const spec = JSON.parse(metadata.get('localshelf.encoder')!) as { format: string; blocks: unknown[]; heads: number };
     expect(spec.blocks.length).toBe(2);
     expect(spec.heads).toBe(1);
+    expect(spec.format).toBe('localshelf-sasrec/1');
     expect(initializers.get('enc.pos')!.dims).toEqual([manifest.maxLen, 64]);
     // the field ranges tile the file, and the description is one metadata field (14) among them
     const ranges = protobufFieldRanges(baseBytes);
     ranges.forEach(([, a], i) => expect(a).toBe(i === 0 ? 0 : ranges[i - 1]![2]));
     expect(ranges.at(-1)![2]).toBe(baseBytes.length);
     expect(ranges.filter(([f]) => f === 14)).toHaveLength(1);
-    // the deeper fixture is what its name says (so the tests above run 4 blocks and 2 heads)
-    const deepSpec = JSON.parse(readOnnxWeights(deep.baseBytes).metadata.get('localshelf.encoder')!) as { blocks: unknown[]; heads: number; dim: number; ffnDim: number };
+    // the deeper fixture is what its name says (so the tests above run 4 blocks, 2 heads and the distance bias)
+    const deepRead = readOnnxWeights(deep.baseBytes);
+    const deepSpec = JSON.parse(deepRead.metadata.get('localshelf.encoder')!) as { format: string; blocks: { rel?: string }[]; heads: number; dim: number; ffnDim: number };
     expect([deepSpec.blocks.length, deepSpec.heads, deepSpec.dim, deepSpec.ffnDim]).toEqual([4, 2, 32, 48]);
+    expect(deepSpec.format).toBe('localshelf-sasrec/2');
+    const rels = deepSpec.blocks.map((b) => deepRead.initializers.get(b.rel!)!.values as Float32Array);
+    expect(new Set(deepSpec.blocks.map((b) => b.rel)).size).toBe(4);
+    for (const r of rels) expect(r.length === deep.manifest.maxLen && r.some((x) => Math.abs(x) > 0.5)).toBe(true);
     expect(deep.manifest.lora.targets).toHaveLength(4 * 6);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The history encoder without onnxruntime: the pre-LN SASRec encoder of training/model.py, run from the weights of
  * the model folder's LoRA-free int8 graph (`files.encoderBase`), as its `localshelf.encoder` metadata entry
- * describes them (training/strip_lora.py). The projections, the attention, GELU, LayerNorm and the residual adds
+ * describes them (training/strip_lora.py; format 2 adds each block's attention bias by query-key distance). The projections, the attention, GELU, LayerNorm and the residual adds
  * run in this module's WebAssembly SIMD kernel (../simd/encoder.wat); JavaScript builds the input rows and calls it.
  *
  * Same function as the ONNX graph, computed with less work:
@@ -26,6 +26,8 @@ import { ONNX_FLOAT, ONNX_INT8, readOnnxWeights, type OnnxTensor } from './onnx-
 /** The metadata key of the description, and the one format this encoder runs. */
 export const ENCODER_SPEC_KEY = 'localshelf.encoder';
 export const ENCODER_SPEC_FORMAT = 'localshelf-sasrec/1';
+/** The same encoder with a learned attention bias by query-key distance in every block (`BlockSpec.rel`). */
+export const ENCODER_SPEC_FORMAT_REL = 'localshelf-sasrec/2';
 
 const ROLES = ['q', 'k', 'v', 'out', 'fc1', 'fc2'] as const;
 type Role = (typeof ROLES)[number];
@@ -43,7 +45,8 @@ interface LinearSpec {
   in: number;
   out: number;
 }
-type BlockSpec = { ln1: NormSpec; ln2: NormSpec } & Record<Role, LinearSpec>;
+/** `rel` (format 2 only): the block's float32 `[maxLen]` attention bias for a key `d` steps before its query. */
+type BlockSpec = { ln1: NormSpec; ln2: NormSpec; rel?: string } & Record<Role, LinearSpec>;
 
 /** The `localshelf.encoder` entry (training/strip_lora.py `describe`). */
 export interface EncoderSpec {
@@ -90,12 +93,14 @@ interface Block {
   ln1: Norm;
   ln2: Norm;
   lin: Record<Role, Linear>;
+  /** Byte offset of the block's attention bias by distance (`maxLen` floats; zeros for a graph without one). */
+  rel: number;
 }
 
 interface KernelExports {
   memory: WebAssembly.Memory;
   linear(x: number, rows: number, inDim: number, w: number, outDim: number, bias: number, y: number): void;
-  attend(q: number, k: number, v: number, n: number, first: number, dim: number, dh: number, scale: number, z: number, s: number): void;
+  attend(q: number, k: number, v: number, n: number, first: number, dim: number, dh: number, scale: number, z: number, s: number, rel: number): void;
   gelu(x: number, count: number): void;
   layernorm(x: number, rows: number, dim: number, w: number, b: number, eps: number, y: number): void;
   add(x: number, y: number, count: number): void;
@@ -110,11 +115,17 @@ function spec(metadata: Map<string, string>): EncoderSpec {
   } catch {
     throw new EncoderUnsupported(`the ${ENCODER_SPEC_KEY} description is not JSON`);
   }
-  if (s.format !== ENCODER_SPEC_FORMAT) throw new EncoderUnsupported(`description format ${JSON.stringify(s.format)} is not ${ENCODER_SPEC_FORMAT}`);
+  if (s.format !== ENCODER_SPEC_FORMAT && s.format !== ENCODER_SPEC_FORMAT_REL) {
+    throw new EncoderUnsupported(`description format ${JSON.stringify(s.format)} is not ${ENCODER_SPEC_FORMAT} or ${ENCODER_SPEC_FORMAT_REL}`);
+  }
   if (s.activation !== 'gelu-erf') throw new EncoderUnsupported(`activation ${JSON.stringify(s.activation)}`);
   const int = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
   if (!int(s.dim) || !int(s.maxLen) || !int(s.heads) || !int(s.ffnDim) || !Array.isArray(s.blocks) || s.blocks.length === 0) {
     throw new EncoderUnsupported('the description lacks dim, maxLen, heads, ffnDim or blocks');
+  }
+  const withRel = s.format === ENCODER_SPEC_FORMAT_REL;
+  if (s.blocks.some((b) => (typeof b.rel === 'string') !== withRel)) {
+    throw new EncoderUnsupported(`format ${s.format}: ${withRel ? 'every block needs' : 'no block may have'} a rel table`);
   }
   const dh = s.dim / s.heads;
   if (s.dim % 16 !== 0 || s.ffnDim % 16 !== 0 || !Number.isInteger(dh) || dh % 4 !== 0) {
@@ -189,6 +200,9 @@ export class SasrecEncoder {
         }),
       ) as Record<Role, { w: number; bias: number }>,
     );
+    // the attention bias by distance of each block; one table of zeros serves every block of a graph without it
+    const zeroRel = s.blocks.some((b) => b.rel === undefined) ? take(s.maxLen) : -1;
+    const rels = s.blocks.map((b) => (b.rel === undefined ? zeroRel : take(s.maxLen)));
     const rows = s.maxLen;
     const wide = Math.max(s.dim, s.ffnDim);
     this.#buf = {
@@ -209,6 +223,10 @@ export class SasrecEncoder {
     if (pagesNeeded > have) this.#k.memory.grow(pagesNeeded - have);
     this.#f32 = new Float32Array(this.#k.memory.buffer);
     for (const [at, values] of norms) this.#f32.set(values, at / 4);
+    s.blocks.forEach((b, bi) => {
+      if (b.rel !== undefined) this.#f32.set(floats(b.rel, s.maxLen), rels[bi]! / 4);
+      else this.#f32.fill(0, rels[bi]! / 4, rels[bi]! / 4 + s.maxLen);
+    });
 
     this.#blocks = s.blocks.map((b, bi) => {
       const lin = {} as Record<Role, Linear>;
@@ -226,7 +244,7 @@ export class SasrecEncoder {
         this.#f32.set(floats(l.bias, l.out), at.bias / 4);
         lin[role] = { in: l.in, out: l.out, base, w: at.w, bias: at.bias };
       }
-      return { ...blockNorms[bi]!, lin };
+      return { ...blockNorms[bi]!, lin, rel: rels[bi]! };
     });
   }
 
@@ -333,7 +351,7 @@ export class SasrecEncoder {
       this.#k.linear(B.y, n, dim, k.w, dim, k.bias, B.k);
       this.#k.linear(B.y, n, dim, v.w, dim, v.bias, B.v);
       this.#k.linear(B.y + first * dim * 4, m, dim, q.w, dim, q.bias, B.q);
-      this.#k.attend(B.q, B.k, B.v, n, first, dim, dh, s.attentionScale, B.z, B.s);
+      this.#k.attend(B.q, B.k, B.v, n, first, dim, dh, s.attentionScale, B.z, B.s, blk.rel);
       this.#k.linear(B.z, m, dim, out.w, dim, out.bias, B.o);
       this.#k.add(B.x + first * dim * 4, B.o, m * dim);
       this.#norm(B.x + first * dim * 4, B.y, m, blk.ln2);

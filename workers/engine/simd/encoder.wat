@@ -222,12 +222,13 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
-  ;; For each query row i in [first, n) and each head: s_j = scale * q_i · k_j for j <= i, p = softmax(s),
-  ;; z_i = sum_j p_j v_j. q and z hold rows first..n-1 only (row i at (i - first) * dim); k and v hold rows 0..n-1;
-  ;; s is scratch for n scores rounded up to a multiple of 4. dim = heads * dh, dh a multiple of 4.
+  ;; For each query row i in [first, n) and each head: s_j = scale * q_i · k_j + rel[i - j] for j <= i,
+  ;; p = softmax(s), z_i = sum_j p_j v_j. q and z hold rows first..n-1 only (row i at (i - first) * dim); k and v
+  ;; hold rows 0..n-1; s is scratch for n scores rounded up to a multiple of 4; rel holds n floats (the block's
+  ;; attention bias by distance, every head; zeros for a graph without one). dim = heads * dh, dh a multiple of 4.
   (func $attend (export "attend")
     (param $q i32) (param $k i32) (param $v i32) (param $n i32) (param $first i32) (param $dim i32) (param $dh i32)
-    (param $scale f32) (param $z i32) (param $s i32)
+    (param $scale f32) (param $z i32) (param $s i32) (param $rel i32)
     (local $i i32) (local $h i32) (local $j i32) (local $c i32) (local $qp i32) (local $kp i32) (local $zp i32)
     (local $stride i32) (local $acc v128) (local $p v128) (local $max f32) (local $sum f32) (local $e f32)
     (local.set $stride (i32.shl (local.get $dim) (i32.const 2)))
@@ -253,7 +254,9 @@
                            (v128.load (i32.add (local.get $kp) (local.get $c))))))
               (local.set $c (i32.add (local.get $c) (i32.const 16)))
               (br_if $dot (i32.lt_u (local.get $c) (i32.shl (local.get $dh) (i32.const 2)))))
-            (local.set $e (f32.mul (call $hsum (local.get $acc)) (local.get $scale)))
+            ;; plus the block's bias for a key i - j steps back (rel[i - j]; a table of zeros where the graph has none)
+            (local.set $e (f32.add (f32.mul (call $hsum (local.get $acc)) (local.get $scale))
+              (f32.load (i32.add (local.get $rel) (i32.shl (i32.sub (local.get $i) (local.get $j)) (i32.const 2))))))
             (f32.store (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2))) (local.get $e))
             (local.set $max (f32.max (local.get $max) (local.get $e)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
