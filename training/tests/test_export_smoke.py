@@ -289,5 +289,5 @@ def test_a_distance_bias_is_described_per_block_or_not_at_all(tmp_path):
             for i, b in enumerate(spec["blocks"]):
                 np.testing.assert_allclose(inits[b["rel"]], np.linspace(-1, 1, cfg.max_len) * (i + 1), rtol=1e-6)
         else:
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match="some blocks only"):  # refused for the shared table, not else
                 describe(graph)

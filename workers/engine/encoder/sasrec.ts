@@ -1,8 +1,9 @@
 /**
  * The history encoder without onnxruntime: the pre-LN SASRec encoder of training/model.py, run from the weights of
  * the model folder's LoRA-free int8 graph (`files.encoderBase`), as its `localshelf.encoder` metadata entry
- * describes them (training/strip_lora.py; format 2 adds each block's attention bias by query-key distance). The projections, the attention, GELU, LayerNorm and the residual adds
- * run in this module's WebAssembly SIMD kernel (../simd/encoder.wat); JavaScript builds the input rows and calls it.
+ * describes them (training/strip_lora.py; format 2 adds each block's attention bias by query-key distance). The
+ * projections, the attention, GELU, LayerNorm and the residual adds run in this module's WebAssembly SIMD kernel
+ * (../simd/encoder.wat); JavaScript builds the input rows and calls it.
  *
  * Same function as the ONNX graph, computed with less work:
  * - only the history's own positions: the graph pads every history to `maxLen` and masks the padding, which no
@@ -200,8 +201,9 @@ export class SasrecEncoder {
         }),
       ) as Record<Role, { w: number; bias: number }>,
     );
-    // the attention bias by distance of each block; one table of zeros serves every block of a graph without it
-    const zeroRel = s.blocks.some((b) => b.rel === undefined) ? take(s.maxLen) : -1;
+    // the attention bias by distance of each block (spec(): every block has one, or none does); a graph without it
+    // points every block at one table left as the fresh memory's zeros
+    const zeroRel = s.format === ENCODER_SPEC_FORMAT_REL ? -1 : take(s.maxLen);
     const rels = s.blocks.map((b) => (b.rel === undefined ? zeroRel : take(s.maxLen)));
     const rows = s.maxLen;
     const wide = Math.max(s.dim, s.ffnDim);
@@ -223,10 +225,7 @@ export class SasrecEncoder {
     if (pagesNeeded > have) this.#k.memory.grow(pagesNeeded - have);
     this.#f32 = new Float32Array(this.#k.memory.buffer);
     for (const [at, values] of norms) this.#f32.set(values, at / 4);
-    s.blocks.forEach((b, bi) => {
-      if (b.rel !== undefined) this.#f32.set(floats(b.rel, s.maxLen), rels[bi]! / 4);
-      else this.#f32.fill(0, rels[bi]! / 4, rels[bi]! / 4 + s.maxLen);
-    });
+    s.blocks.forEach((b, bi) => b.rel !== undefined && this.#f32.set(floats(b.rel, s.maxLen), rels[bi]! / 4));
 
     this.#blocks = s.blocks.map((b, bi) => {
       const lin = {} as Record<Role, Linear>;
