@@ -1,6 +1,7 @@
 /**
- * The engine's own encoder against onnxruntime-node on the shipped Beauty graphs and on a deeper encoder exported the
- * way a large store's model is (4 blocks, 2 heads: fixtures/make_deep_encoder.py): the same user vectors (to float32
+ * The engine's own encoder against onnxruntime-node on the shipped Beauty graphs, on a deeper encoder exported the
+ * way a large store's model is (4 blocks, 2 heads: fixtures/make_deep_encoder.py) and on a format-1 encoder (no
+ * distance tables: fixtures/format1-encoder, the Beauty encoder shipped before them): the same user vectors (to float32
  * rounding) and the same top-10 over the whole item matrix, for histories shorter and longer than maxLen, every
  * event type, with and without LoRA; and the typed refusals (no description, broken bytes, a LoRA pair of the
  * wrong shape).
@@ -165,12 +166,28 @@ describe('SasrecEncoder (own WebAssembly encoder)', () => {
     expect(() => own.encode(matrix, [{ row: matrix.rows, type: 1 }])).toThrow();
   });
 
+  it('runs a format-1 encoder (no distance tables) as onnxruntime does', async () => {
+    // fixtures/format1-encoder: the Beauty encoder shipped before rel_pos (2026-12-07), kept as it was exported, so
+    // a store's model exported before format 2 keeps loading on the own encoder (zero distance tables)
+    const bytes = new Uint8Array(readFileSync(new URL('./fixtures/format1-encoder/encoder.base.int8.onnx', import.meta.url)));
+    const spec = JSON.parse(readOnnxWeights(bytes).metadata.get('localshelf.encoder')!) as { format: string; blocks: { rel?: string }[] };
+    expect(spec.format).toBe('localshelf-sasrec/1');
+    expect(spec.blocks.every((b) => b.rel === undefined)).toBe(true);
+    const old = { ...beauty, baseBytes: bytes };
+    const session = await ort.InferenceSession.create(bytes, ENGINE_SESSION);
+    const hs = histories(old, 60, 3);
+    const { diff, sameTop10 } = await compare(old, SasrecEncoder.fromOnnx(bytes), session, hs);
+    expect(diff).toBeLessThan(1e-5);
+    expect(sameTop10).toBeGreaterThanOrEqual(hs.length - 2);
+  });
+
   it('reads the description the export wrote', () => {
     const { metadata, initializers } = readOnnxWeights(baseBytes);
     const spec = JSON.parse(metadata.get('localshelf.encoder')!) as { format: string; blocks: unknown[]; heads: number };
     expect(spec.blocks.length).toBe(2);
     expect(spec.heads).toBe(1);
-    expect(spec.format).toBe('localshelf-sasrec/1');
+    expect(spec.format).toBe('localshelf-sasrec/2');
+    for (const b of spec.blocks as { rel?: string }[]) expect(initializers.get(b.rel!)!.dims).toEqual([manifest.maxLen]);
     expect(initializers.get('enc.pos')!.dims).toEqual([manifest.maxLen, 64]);
     // the field ranges tile the file, and the description is one metadata field (14) among them
     const ranges = protobufFieldRanges(baseBytes);
