@@ -267,7 +267,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.pos = nn.Parameter(torch.randn(cfg.max_len, cfg.dim) * 0.02)
-        if not cfg.abs_pos:  # experiment: order through rel_pos and the causal mask; a zero table exports as the same graph
+        if not cfg.abs_pos:  # experiment: order through rel_pos and the causal mask; a zero table, the same graph
             nn.init.zeros_(self.pos)
             self.pos.requires_grad_(False)
         self.event = nn.Embedding(NUM_EVENT_TYPES, cfg.dim)
