@@ -197,7 +197,6 @@ class ModelConfig:
     lora_rank: int = 8
     item_norm: bool = False  # item vectors scaled to unit length (experiment: scores = |user| * cosine)
     rel_pos: bool = False  # each block adds a learned attention bias by query-key distance (experiment)
-    abs_pos: bool = True  # False: no learned absolute positions (kept as a zero table, so the graph is unchanged)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -267,9 +266,6 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.pos = nn.Parameter(torch.randn(cfg.max_len, cfg.dim) * 0.02)
-        if not cfg.abs_pos:  # experiment: order through rel_pos and the causal mask; a zero table, the same graph
-            nn.init.zeros_(self.pos)
-            self.pos.requires_grad_(False)
         self.event = nn.Embedding(NUM_EVENT_TYPES, cfg.dim)
         nn.init.zeros_(self.event.weight)
         self.event.weight.requires_grad_(False)  # public logs carry one event type: kept at zero (contract)

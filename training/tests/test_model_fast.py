@@ -43,13 +43,13 @@ def reference_loss(model: Recommender, inp, tgt, item_allowed=None, mask_history
     return F.cross_entropy(logits, target, reduction="sum")
 
 
-def small_model(num_items=300, dropout=0.0, seed=0, heads=1, rel_pos=False, abs_pos=True):
+def small_model(num_items=300, dropout=0.0, seed=0, heads=1, rel_pos=False):
     torch.manual_seed(seed)
     rnd = random.Random(seed)
     tokens = [[101] + [rnd.randrange(1000, 1400) for _ in range(rnd.randrange(1, 8))] + [102]
               for _ in range(num_items)]
     cfg = ModelConfig(num_items=num_items, dim=16, max_len=12, ffn_dim=16, dropout=dropout, text_dim=8,
-                      heads=heads, rel_pos=rel_pos, abs_pos=abs_pos)
+                      heads=heads, rel_pos=rel_pos)
     model = Recommender(cfg, tokens)
     if rel_pos:  # a bias by distance that matters (trained ones start at zero)
         with torch.no_grad():
@@ -266,13 +266,3 @@ def test_distance_bias_depends_on_distance_only():
     g = grads(model, loss)
     assert all(g[f"encoder.blocks.{i}.rel"].abs().sum() > 0 for i in range(model.cfg.blocks))
 
-
-def test_without_absolute_positions_the_table_stays_zero():
-    """``abs_pos=False`` (experiment): the position table is zeros and gets no gradient, so the exported graph is the
-    usual one with a zero table; the distance bias still trains."""
-    model = small_model(rel_pos=True, abs_pos=False)
-    assert not model.encoder.pos.requires_grad and model.encoder.pos.abs().sum() == 0
-    inp, tgt = batch()
-    loss, _ = model(inp, tgt)
-    g = grads(model, loss)
-    assert "encoder.pos" not in g and g["encoder.blocks.0.rel"].abs().sum() > 0
