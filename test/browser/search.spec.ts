@@ -161,9 +161,10 @@ test('a product added at run time is found by search and can appear in recommend
     const rank = (id: string): number => recs.items.findIndex((i) => i.id === id);
     const dup = await r.catalog.add([{ id: 'LS-NEW-LIP', title: 'again' }]).catch((e: { code: string }) => e.code);
     const bad = await r.catalog.add([{ id: '', title: 'x' }]).catch((e: { code: string }) => e.code);
+    // both added products scored, wherever they rank: the same history, the catalog narrowed to the two
+    const pair = await r.recommend({ k: 2, filter: { ids: ['LS-NEW-LIP', 'LS-NEW-GARAGE'] } });
     r.dispose();
-    const score = (id: string): number | undefined => recs.items.find((i) => i.id === id)?.score;
-    return { added, byName, byWords, lipRank: rank('LS-NEW-LIP'), lipScore: score('LS-NEW-LIP'), garageScore: score('LS-NEW-GARAGE'), dup, bad, size: recs.items.length };
+    return { added, byName, byWords, lipRank: rank('LS-NEW-LIP'), pair: pair.items.map((i) => ({ id: i.id, score: i.score })), dup, bad, size: recs.items.length };
   }, MODEL);
   expect(out.added.added).toBe(2);
   expect(out.added.catalogSize).toBeGreaterThan(10_000);
@@ -176,8 +177,9 @@ test('a product added at run time is found by search and can appear in recommend
   // pair flips with a retrain (the model shipped before 2026-12-07's: 92nd vs 235th; today's: 650th vs 637th).
   expect(out.lipRank).toBeGreaterThanOrEqual(0);
   expect(out.size).toBe(1000);
-  expect(Number.isFinite(out.lipScore)).toBe(true);
-  expect(out.garageScore).not.toBe(out.lipScore);
+  expect(out.pair.map((i) => i.id).sort()).toEqual(['LS-NEW-GARAGE', 'LS-NEW-LIP']);
+  expect(out.pair.every((i) => Number.isFinite(i.score))).toBe(true);
+  expect(out.pair[0]!.score).not.toBe(out.pair[1]!.score);
   expect(out.dup).toBe('INVALID_ARGUMENT');
   expect(out.bad).toBe('INVALID_ARGUMENT');
 });
