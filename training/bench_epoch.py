@@ -31,7 +31,7 @@ PARTS = ("data", "item tower", "encoder: input, mask, final LN", "encoder: atten
          "softmax", "optimizer", "other")
 
 
-def breakdown(model, opt, examples, sample) -> Dict[str, float]:
+def breakdown(model, opt, examples, sample, mask_history: bool = False) -> Dict[str, float]:
     """Milliseconds per step by part, from torch.profiler over real training steps: a forward op counts for the
     region it runs in (module hooks open profiler ranges), a backward op for the forward op whose autograd node it
     runs (sequence number). ``attention`` = a block's own ops outside its Linear/LayerNorm submodules (scores,
@@ -60,7 +60,7 @@ def breakdown(model, opt, examples, sample) -> Dict[str, float]:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for b in sample:
             inp, tgt = collate([examples[i] for i in b])
-            loss, _ = model(inp, tgt)
+            loss, _ = model(inp, tgt, mask_history=mask_history)
             (loss / max(int((tgt > 0).sum()), 1)).backward()
             with record_function("part:optimizer"):
                 opt.step()
@@ -112,6 +112,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float)
     p.add_argument("--text-dim", type=int, default=32)
     p.add_argument("--no-text", action="store_true")
+    p.add_argument("--rel-pos", action="store_true", help="the attention bias by distance (the store recipe's default)")
+    p.add_argument("--mask-history", action="store_true", help="seen items out of the softmax (the store recipe on "
+                   "ML-1M)")
     args = p.parse_args(argv)
     for k, v in PRESETS[args.dataset].items():
         if getattr(args, k, None) is None:
@@ -136,7 +139,7 @@ def main(argv=None) -> dict:
     ds = data_mod.load(args.dataset)
     cfg = ModelConfig(num_items=ds.num_items, dim=args.dim, max_len=args.max_len, blocks=args.blocks,
                       heads=args.heads, ffn_dim=args.ffn_dim, dropout=args.dropout, text_dim=args.text_dim,
-                      use_text=not args.no_text)
+                      use_text=not args.no_text, rel_pos=args.rel_pos)
     model = build_model(ds, cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=args.lr, betas=(0.9, 0.98), foreach=True)
@@ -162,7 +165,7 @@ def main(argv=None) -> dict:
         inp, tgt = collate([examples[i] for i in b])
         collate_s += time.perf_counter() - tc
         n_global = int((tgt > 0).sum())
-        loss, n = model(inp, tgt)
+        loss, n = model(inp, tgt, mask_history=args.mask_history)
         (loss / max(n_global, 1)).backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -174,7 +177,7 @@ def main(argv=None) -> dict:
 
     # ---- breakdown: the same step under torch.profiler; forward ops by region, backward ops by their forward op ----
     sample = batches[len(run):len(run) + args.breakdown_steps] or batches[:args.breakdown_steps]
-    parts = breakdown(model, opt, examples, sample)
+    parts = breakdown(model, opt, examples, sample, args.mask_history)
     data_ms = (collate_s / len(run) + batching_s / n_batches) * 1e3
     scale = (step_s * 1e3 - data_ms) / max(sum(parts.values()), 1e-9)  # profiler overhead: scale to the real step
     parts = {k: v * scale for k, v in parts.items()}

@@ -197,6 +197,7 @@ class ModelConfig:
     lora_rank: int = 8
     item_norm: bool = False  # item vectors scaled to unit length (experiment: scores = |user| * cosine)
     rel_pos: bool = False  # each block adds a learned attention bias by query-key distance (experiment)
+    attn_dropout: float = -1.0  # dropout on the attention weights (-1 = ``dropout``; experiment)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -227,6 +228,7 @@ class Block(nn.Module):
         self.fc1 = LoRALinear(d, cfg.ffn_dim)
         self.fc2 = LoRALinear(cfg.ffn_dim, d)
         self.drop = Dropout(cfg.dropout)
+        self.attn_drop = Dropout(cfg.dropout if cfg.attn_dropout < 0 else cfg.attn_dropout)
         if cfg.rel_pos:  # rel[d]: the attention bias (every head) for a key d steps before its query (0 = itself)
             self.rel = nn.Parameter(torch.zeros(cfg.max_len))
 
@@ -246,12 +248,12 @@ class Block(nn.Module):
             q = (q * (1.0 / math.sqrt(dh))).reshape(bsz * h, length, dh)
             b = bias if h == 1 else bias.unsqueeze(1).expand(bsz, h, length, length).reshape(bsz * h, length, length)
             att = torch.baddbmm(b, q, k.reshape(bsz * h, length, dh).transpose(1, 2))
-            att = self.drop(torch.softmax(att, dim=-1))
+            att = self.attn_drop(torch.softmax(att, dim=-1))
             z = torch.bmm(att, v.reshape(bsz * h, length, dh)).reshape(bsz, h, length, dh)
             z = z.transpose(1, 2).reshape(bsz, length, d)
         else:  # the exported graph's formulation (eval mode)
             att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh)) + bias
-            att = self.drop(torch.softmax(att, dim=-1))
+            att = self.attn_drop(torch.softmax(att, dim=-1))
             z = torch.matmul(att, v).transpose(1, 2).reshape(bsz, length, d)
         x = x + self.drop(self.out(z, lora.get(prefix + "attn.out")))
         y = self.ln2(x)
@@ -298,16 +300,22 @@ class Encoder(nn.Module):
         x = (item_vectors + self.event(event_types)) * self.scale + self.pos[self.cfg.max_len - length:]
         x = self.drop(x) * valid.unsqueeze(-1)
         # allowed[q, k] = causal and key is real; a padding query sees itself so no softmax row is empty.
-        # Float arithmetic on constant buffers only (onnxruntime has no bool EyeLike/Trilu kernels everywhere).
-        causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
-        eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
-        if self.training:  # boolean mask ops (bytes), then one fill: [B, l, l] for Block's training path
+        if self.training:  # boolean mask ops (bytes) on the constant buffers, then one fill: [B, l, l] for Block
+            causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
+            eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
             allowed = (causal.unsqueeze(0).bool() & (event_types > 0).unsqueeze(1)) | eye.unsqueeze(0).bool()
             bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(~allowed, NEG)
-        else:
+            dist = self.dist[:length, :length] if self.cfg.rel_pos else None
+        else:  # the exported graph: the [l, l] masks from a Range over the history's length, not [max_len, max_len]
+            # constants (three of them were 640 KB of a maxLen-200 encoder). Comparisons, Cast and float arithmetic
+            # only (onnxruntime has no bool EyeLike/Trilu kernels everywhere).
+            idx = torch.arange(length, device=x.device)
+            gap = idx.unsqueeze(1) - idx.unsqueeze(0)  # [l, l]: how many steps key k lies before query q
+            causal = (gap >= 0).to(x.dtype)
+            eye = (gap == 0).to(x.dtype)
             allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))  # [B, l, l]
             bias = ((1.0 - allowed) * NEG).unsqueeze(1)
-        dist = self.dist[:length, :length] if self.cfg.rel_pos else None
+            dist = gap.clamp_min(0) if self.cfg.rel_pos else None
         for i, blk in enumerate(self.blocks):
             x = blk(x, bias, lora, f"block{i}.", dist)
         return self.ln(x)

@@ -258,6 +258,11 @@ def test_the_deep_encoder_fixture_is_what_the_export_writes(tmp_path):
     assert (len(described["blocks"]), described["heads"]) == (4, 2)
     assert described["format"] == "localshelf-sasrec/2"
     assert [b["rel"] for b in described["blocks"]] == [f"enc.blocks.{i}.rel" for i in range(4)]
+    # the masks and the distance index come from a Range over the input length, not [maxLen, maxLen] constants
+    graph = onnx.load(os.path.join(committed, "encoder.int8.onnx")).graph
+    tensors = list(graph.initializer) + [a.t for n in graph.node if n.op_type == "Constant" for a in n.attribute]
+    square = [list(t.dims) for t in tensors if len(t.dims) == 2 and t.dims[0] == t.dims[1] == described["maxLen"]]
+    assert not square and "Range" in {n.op_type for n in graph.node}
 
 
 def test_a_distance_bias_is_described_per_block_or_not_at_all(tmp_path):
