@@ -472,6 +472,23 @@ def base_encoder_sha(model: Recommender, keep_dir: Optional[str] = None) -> str:
             shutil.rmtree(d, ignore_errors=True)
 
 
+def matching_base_sha(model: Recommender, want: str) -> Tuple[str, bool]:
+    """(sha, matches): the checkpoint's int8 encoder hash that equals ``want`` (a model folder's
+    ``manifest.sha256["encoder.int8.onnx"]``) if either graph form has it, else today's. A folder exported before
+    2026-12-08 stores its masks as [maxLen, maxLen] constants (model.Encoder.constant_masks): same weights, same user
+    vectors, another file, so its adapters bind to that file's hash."""
+    sha = base_encoder_sha(model)
+    if sha == want:
+        return sha, True
+    enc = model.encoder
+    enc.constant_masks = True
+    try:
+        old = base_encoder_sha(model)
+    finally:
+        enc.constant_masks = False
+    return (old, True) if old == want else (sha, False)
+
+
 # ------------------------------------------------------------------------------------------------------ CLI ---
 def main(argv=None) -> None:
     from .train import load_checkpoint
@@ -509,12 +526,12 @@ def main(argv=None) -> None:
     ds = data_mod.load(ck["dataset"], ck.get("max_users"))
     rank = a.rank or model.cfg.lora_rank
     manifest_path = a.manifest or os.path.join(a.base, "artifacts", "manifest.json")
-    sha = base_encoder_sha(model)
     manifest = None
     if os.path.exists(manifest_path):
         manifest = json.load(open(manifest_path))
         want = manifest["sha256"]["encoder.int8.onnx"]
-        if want != sha:
+        sha, same = matching_base_sha(model, want)
+        if not same:
             raise SystemExit(f"{manifest_path}: encoder.int8.onnx is {want[:16]}…, this checkpoint exports "
                              f"{sha[:16]}…: not the same base model")
         if manifest["lora"]["rank"] != rank:
@@ -522,6 +539,7 @@ def main(argv=None) -> None:
     elif a.manifest:
         raise SystemExit(f"{a.manifest}: not found")
     else:
+        sha = base_encoder_sha(model)
         print(f"no manifest at {manifest_path}: binding to the checkpoint's own int8 export {sha}")
 
     if a.data == "train+valid":

@@ -277,6 +277,9 @@ class Encoder(nn.Module):
         self.scale = math.sqrt(cfg.dim)
         self.register_buffer("causal", torch.tril(torch.ones(cfg.max_len, cfg.max_len)), persistent=False)
         self.register_buffer("eye", torch.eye(cfg.max_len), persistent=False)
+        # True: eval mode reads the masks from these buffers, as exports before 2026-12-08 did (the same outputs; a
+        # base exported then is recognised by that graph's hash: adapter.matching_base_sha)
+        self.constant_masks = False
         if cfg.rel_pos:  # dist[q, k] = how many steps key k lies before query q (0 above the diagonal: masked anyway)
             idx = torch.arange(cfg.max_len)
             self.register_buffer("dist", (idx.unsqueeze(1) - idx.unsqueeze(0)).clamp_min(0), persistent=False)
@@ -305,6 +308,12 @@ class Encoder(nn.Module):
             eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
             allowed = (causal.unsqueeze(0).bool() & (event_types > 0).unsqueeze(1)) | eye.unsqueeze(0).bool()
             bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(~allowed, NEG)
+            dist = self.dist[:length, :length] if self.cfg.rel_pos else None
+        elif self.constant_masks:  # the graph exports wrote before 2026-12-08: [max_len, max_len] constants
+            causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
+            eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
+            allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))
+            bias = ((1.0 - allowed) * NEG).unsqueeze(1)
             dist = self.dist[:length, :length] if self.cfg.rel_pos else None
         else:  # the exported graph: the [l, l] masks from a Range over the history's length, not [max_len, max_len]
             # constants (three of them were 640 KB of a maxLen-200 encoder). Comparisons, Cast and float arithmetic

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from .. import data as data_mod
 from .. import lsim
-from ..adapter import LoraAdapter, base_encoder_sha, parse_lsad
+from ..adapter import LoraAdapter, matching_base_sha, parse_lsad
 from ..evaluate import left_pad, metrics_from_ranks, rank_targets
 from ..tokenizer import WordPieceTokenizer
 from ..train import load_checkpoint, make_batches
@@ -162,8 +162,8 @@ def run(a: argparse.Namespace) -> dict:
     model, _ = load_checkpoint(os.path.join(work, "model.pt"), ds)
     for p in model.parameters():
         p.requires_grad_(False)
-    sha = base_encoder_sha(model)
-    if sha != manifest["sha256"]["encoder.int8.onnx"]:
+    sha, same = matching_base_sha(model, manifest["sha256"]["encoder.int8.onnx"])
+    if not same:
         raise SystemExit(f"{a.base}: the checkpoint in {work} exports another encoder than the folder's: not this base")
     items_sha = manifest["sha256"]["items.lsim"]
     n, dim, max_len = ds.num_items, model.cfg.dim, model.cfg.max_len

@@ -202,6 +202,30 @@ def test_base_hash_is_deterministic(base, tmp_path):
     assert len(first) == 64 and first == second == sha256(os.path.join(d, "encoder.int8.onnx"))
 
 
+def test_a_base_exported_with_constant_masks_is_still_recognised(base, tmp_path):
+    """Folders exported before 2026-12-08 store the attention masks as [maxLen, maxLen] constants: another file (and
+    hash) for the same weights and user vectors. The adapter and update commands bind to whichever form the folder
+    has, and refuse a hash that neither form gives."""
+    import onnx
+    from training.adapter import matching_base_sha
+    model = base["model"]
+    model.encoder.constant_masks = True
+    d = str(tmp_path / "old")
+    try:
+        old = base_encoder_sha(model, keep_dir=d)
+    finally:
+        model.encoder.constant_masks = False
+    new = base_encoder_sha(model)
+    assert old != new
+    L = model.cfg.max_len
+    graph = onnx.load(os.path.join(d, "encoder.int8.onnx")).graph
+    assert any(list(a.t.dims) == [L, L] for n in graph.node if n.op_type == "Constant" for a in n.attribute)
+    assert matching_base_sha(model, old) == (old, True)
+    assert matching_base_sha(model, new) == (new, True)
+    assert matching_base_sha(model, "0" * 64) == (new, False)
+    assert model.encoder.constant_masks is False
+
+
 def test_freshness_split_and_eval_section(base, tmp_path):
     from training.freshness import BEGIN, END, stale_dataset, write_eval_section
     ds = base["ds"]
