@@ -197,7 +197,6 @@ class ModelConfig:
     lora_rank: int = 8
     item_norm: bool = False  # item vectors scaled to unit length (experiment: scores = |user| * cosine)
     rel_pos: bool = False  # each block adds a learned attention bias by query-key distance (experiment)
-    attn_dropout: float = -1.0  # dropout on the attention weights (-1 = ``dropout``; experiment)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -228,7 +227,6 @@ class Block(nn.Module):
         self.fc1 = LoRALinear(d, cfg.ffn_dim)
         self.fc2 = LoRALinear(cfg.ffn_dim, d)
         self.drop = Dropout(cfg.dropout)
-        self.attn_drop = Dropout(cfg.dropout if cfg.attn_dropout < 0 else cfg.attn_dropout)
         if cfg.rel_pos:  # rel[d]: the attention bias (every head) for a key d steps before its query (0 = itself)
             self.rel = nn.Parameter(torch.zeros(cfg.max_len))
 
@@ -248,12 +246,12 @@ class Block(nn.Module):
             q = (q * (1.0 / math.sqrt(dh))).reshape(bsz * h, length, dh)
             b = bias if h == 1 else bias.unsqueeze(1).expand(bsz, h, length, length).reshape(bsz * h, length, length)
             att = torch.baddbmm(b, q, k.reshape(bsz * h, length, dh).transpose(1, 2))
-            att = self.attn_drop(torch.softmax(att, dim=-1))
+            att = self.drop(torch.softmax(att, dim=-1))
             z = torch.bmm(att, v.reshape(bsz * h, length, dh)).reshape(bsz, h, length, dh)
             z = z.transpose(1, 2).reshape(bsz, length, d)
         else:  # the exported graph's formulation (eval mode)
             att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh)) + bias
-            att = self.attn_drop(torch.softmax(att, dim=-1))
+            att = self.drop(torch.softmax(att, dim=-1))
             z = torch.matmul(att, v).transpose(1, 2).reshape(bsz, length, d)
         x = x + self.drop(self.out(z, lora.get(prefix + "attn.out")))
         y = self.ln2(x)
@@ -303,28 +301,26 @@ class Encoder(nn.Module):
         x = (item_vectors + self.event(event_types)) * self.scale + self.pos[self.cfg.max_len - length:]
         x = self.drop(x) * valid.unsqueeze(-1)
         # allowed[q, k] = causal and key is real; a padding query sees itself so no softmax row is empty.
-        if self.training:  # boolean mask ops (bytes) on the constant buffers, then one fill: [B, l, l] for Block
+        gap = None  # [l, l]: how many steps key k lies before query q, where the masks are computed
+        if self.training or self.constant_masks:  # slices of the constant buffers (exports before 2026-12-08 too)
             causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
             eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
-            allowed = (causal.unsqueeze(0).bool() & (event_types > 0).unsqueeze(1)) | eye.unsqueeze(0).bool()
-            bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(~allowed, NEG)
-            dist = self.dist[:length, :length] if self.cfg.rel_pos else None
-        elif self.constant_masks:  # the graph exports wrote before 2026-12-08: [max_len, max_len] constants
-            causal = self.causal[self.cfg.max_len - length:, self.cfg.max_len - length:]
-            eye = self.eye[self.cfg.max_len - length:, self.cfg.max_len - length:]
-            allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))
-            bias = ((1.0 - allowed) * NEG).unsqueeze(1)
-            dist = self.dist[:length, :length] if self.cfg.rel_pos else None
         else:  # the exported graph: the [l, l] masks from a Range over the history's length, not [max_len, max_len]
             # constants (three of them were 640 KB of a maxLen-200 encoder). Comparisons, Cast and float arithmetic
             # only (onnxruntime has no bool EyeLike/Trilu kernels everywhere).
             idx = torch.arange(length, device=x.device)
-            gap = idx.unsqueeze(1) - idx.unsqueeze(0)  # [l, l]: how many steps key k lies before query q
+            gap = idx.unsqueeze(1) - idx.unsqueeze(0)
             causal = (gap >= 0).to(x.dtype)
             eye = (gap == 0).to(x.dtype)
+        if self.training:  # boolean mask ops (bytes), then one fill: [B, l, l] for Block's training path
+            allowed = (causal.unsqueeze(0).bool() & (event_types > 0).unsqueeze(1)) | eye.unsqueeze(0).bool()
+            bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(~allowed, NEG)
+        else:
             allowed = torch.maximum(causal.unsqueeze(0) * valid.unsqueeze(1), eye.unsqueeze(0))  # [B, l, l]
             bias = ((1.0 - allowed) * NEG).unsqueeze(1)
-            dist = gap.clamp_min(0) if self.cfg.rel_pos else None
+        dist = None
+        if self.cfg.rel_pos:
+            dist = self.dist[:length, :length] if gap is None else gap.clamp_min(0)
         for i, blk in enumerate(self.blocks):
             x = blk(x, bias, lora, f"block{i}.", dist)
         return self.ln(x)

@@ -94,7 +94,7 @@ def build(ds: data_mod.Dataset, recipe: Recipe, use_types: bool) -> Recommender:
     cfg = ModelConfig(num_items=ds.num_items, dim=recipe.dim, max_len=recipe.max_len, blocks=recipe.blocks,
                       heads=recipe.heads, ffn_dim=recipe.ffn_dim, dropout=recipe.dropout, text_dim=recipe.text_dim,
                       use_text=bool(recipe.text), item_norm=bool(recipe.item_norm),
-                      rel_pos=bool(recipe.rel_pos), attn_dropout=recipe.attn_dropout)
+                      rel_pos=bool(recipe.rel_pos))
     model = build_model(ds, cfg)
     if use_types:
         model.encoder.event.weight.requires_grad_(True)

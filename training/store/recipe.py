@@ -98,7 +98,6 @@ class Recipe:
     text: int = 1  # 1 = item vectors add the title tower to the ID part; 0 = ID part only (experiment-only ablation)
     item_norm: int = 0  # 1 = item vectors scaled to unit length, input and output (experiment; model.ItemTower)
     rel_pos: int = 1  # 1 = each encoder block adds a learned attention bias by query-key distance (model.Block.rel)
-    attn_dropout: float = -1.0  # dropout on the attention weights (-1 = ``dropout``; experiment)
     ema_epochs: float = 0.0  # half-life of an exponential moving average of the weights, in epochs (0 = none; fit.py)
     why: Dict[str, str] = None
 

@@ -215,11 +215,24 @@ def test_a_base_exported_with_constant_masks_is_still_recognised(base, tmp_path)
         old = base_encoder_sha(model, keep_dir=d)
     finally:
         model.encoder.constant_masks = False
-    new = base_encoder_sha(model)
+    d_new = str(tmp_path / "new")
+    new = base_encoder_sha(model, keep_dir=d_new)
     assert old != new
     L = model.cfg.max_len
     graph = onnx.load(os.path.join(d, "encoder.int8.onnx")).graph
     assert any(list(a.t.dims) == [L, L] for n in graph.node if n.op_type == "Constant" for a in n.attribute)
+    # the same user vectors, bit for bit, from both files (onnxruntime-node; histories of every length, left-padded)
+    from training import onnx_runner
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((16, L, model.cfg.dim)) * 0.1).astype(np.float32)
+    et = np.ones((16, L), np.int64)
+    for b in range(16):
+        et[b, :b * (L - 1) // 15] = 0
+    from training.export import lora_input_names, zero_lora
+    feeds = {"item_vectors": x, "event_types": et, **{n: t.numpy() for n, t in zip(
+        lora_input_names(model.encoder), zero_lora(model.encoder, model.cfg.lora_rank))}}
+    outs = [onnx_runner.run(os.path.join(k, "encoder.int8.onnx"), feeds)["user_vector"] for k in (d, d_new)]
+    np.testing.assert_array_equal(outs[0], outs[1])
     assert matching_base_sha(model, old) == (old, True)
     assert matching_base_sha(model, new) == (new, True)
     assert matching_base_sha(model, "0" * 64) == (new, False)
