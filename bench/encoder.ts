@@ -101,7 +101,7 @@ try {
     '### recommend() in the engine: the own encoder, and onnxruntime with and without the LoRA-free graph',
     '',
     `${ab.base.length} \`recommend({ k: 10 })\` calls on each of three recommenders in one page, interleaved (WASM, 1 thread, search off,`,
-    'the same 3-view history): the shipped folder on the library\'s own encoder (the default, `runtime: \'auto\'`) and in',
+    'the same history in all three, one more view before every call so that each call encodes: the engine reuses the user vector of an unchanged history): the shipped folder on the library\'s own encoder (the default, `runtime: \'auto\'`) and in',
     'onnxruntime (`runtime: \'onnxruntime\'`, its `encoder.base.int8.onnx`, as while no adapter with LoRA is active), and',
     'the same folder without that file (onnxruntime, the full graph with zero LoRA feeds). Time: the call\'s',
     `in-worker \`elapsedMs\` (0.1 ms grain). Same top-10: ${ab.sameTop10 ? 'yes' : '**no**'}.`,
